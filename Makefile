@@ -1,0 +1,51 @@
+# Souk: `make run` to run it, `make test` to test it. See README.md.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_WORKERS ?= 2
+
+.PHONY: help install setup run test lint format lock schema bench-discovery bench-orders clean
+
+help:
+	@echo "make run      set up this machine, migrate, load demo data, run web + worker + beat"
+	@echo "make test     set up this machine and run the whole test suite"
+	@echo "make lint     ruff (lint + format check), mypy, import-linter, OpenAPI validation"
+	@echo "make install  create .venv from the lock file (done by run/test)"
+	@echo "make format   apply ruff formatting and fixes"
+	@echo "make lock     re-resolve requirements/*.lock from pyproject.toml"
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements/dev.lock
+	@scripts/install-python-env.sh
+	@touch $@
+
+setup:
+	@scripts/setup.sh
+
+run:
+	@scripts/run.sh
+
+test: setup
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+lock: install
+	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes --quiet \
+		-o requirements/base.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes \
+		--quiet -c requirements/base.lock -o requirements/dev.lock
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,69 @@
+# Shared helpers for the set-up scripts (sourced, not run).
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Read KEY from .env (without overriding the environment).
+dotenv_get() {
+  local key=$1
+  [ -f .env ] || return 0
+  sed -n -E "s/^[[:space:]]*(export[[:space:]]+)?${key}[[:space:]]*=[[:space:]]*//p" .env \
+    | tail -n 1 | sed -E "s/^['\"](.*)['\"]$/\1/"
+}
+
+load_url_settings() {
+  : "${DATABASE_URL:=$(dotenv_get DATABASE_URL)}"
+  : "${REDIS_URL:=$(dotenv_get REDIS_URL)}"
+  : "${DATABASE_URL:=postgis://souk:souk@127.0.0.1:5432/souk}"
+  : "${REDIS_URL:=redis://127.0.0.1:6379/0}"
+  export DATABASE_URL REDIS_URL
+}
+
+# host part of a URL (scheme://user:pass@host:port/path)
+url_host() {
+  local rest=${1#*://}
+  rest=${rest%%/*}
+  rest=${rest##*@}
+  case $rest in
+    \[*\]*) rest=${rest%%]*}; echo "${rest#[}" ;;
+    *) echo "${rest%%:*}" ;;
+  esac
+}
+
+url_port() {
+  local rest=${1#*://}
+  rest=${rest%%/*}
+  rest=${rest##*@}
+  rest=${rest##*]}
+  case $rest in *:*) echo "${rest##*:}" ;; *) echo "$2" ;; esac
+}
+
+is_local_host() {
+  case $1 in ""|localhost|127.0.0.1|::1) return 0 ;; *) return 1 ;; esac
+}
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else die "need root for: $* (run as root or install sudo)"
+  fi
+}
+
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"
+  else sudo -u postgres "$@"
+  fi
+}
+
+# Python 3.11 or newer.
+find_python() {
+  local candidate
+  for candidate in python3.11 python3 python3.12; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  return 1
+}

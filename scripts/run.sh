@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# make run: set up, migrate, load demo data into an empty database, then run the web server,
+# a Celery worker and Celery beat in the foreground. Ctrl-C stops all of them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+scripts/setup.sh
+load_url_settings
+
+HOST=${HOST:-$(dotenv_get HOST)}; HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-$(dotenv_get PORT)}; PORT=${PORT:-8000}
+DEMO_DATA=${DEMO_DATA:-$(dotenv_get DEMO_DATA)}; DEMO_DATA=${DEMO_DATA:-1}
+WEB_CONCURRENCY=${WEB_CONCURRENCY:-$(dotenv_get WEB_CONCURRENCY)}; WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}
+export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.base}
+py=.venv/bin/python
+
+say "migrating the database"
+$py manage.py migrate --noinput
+$py manage.py collectstatic --noinput --verbosity 0
+if [ "$DEMO_DATA" != "0" ]; then
+  $py manage.py demo_data --if-empty
+fi
+
+mkdir -p var
+pids=()
+start() {  # each service in its own process group, so stopping it stops its children too
+  setsid "$@" &
+  pids+=($!)
+}
+stop_all() {
+  trap - INT TERM EXIT
+  say "stopping"
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
+    [ "$alive" -eq 0 ] && break
+    sleep 0.2
+  done
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+trap stop_all EXIT
+
+say "Souk on http://$HOST:$PORT/ (API docs: http://$HOST:$PORT/api/docs/); Ctrl-C stops"
+start .venv/bin/gunicorn config.wsgi:application --config deploy/gunicorn.conf.py \
+  --bind "$HOST:$PORT" --workers "$WEB_CONCURRENCY"
+start .venv/bin/celery -A config worker --loglevel INFO --concurrency 2 --hostname "souk@%h"
+start .venv/bin/celery -A config beat --loglevel INFO --schedule var/celerybeat-schedule
+set +e
+wait -n
+status=$?
+set -e
+warn "a process exited (status $status); stopping the others"
+exit "$status"
