@@ -1,0 +1,46 @@
+"""Settings for the test suite: real PostgreSQL/PostGIS and Redis, fast hashing, in-memory mail."""
+
+import os
+import tempfile
+
+from .base import *  # noqa: F403
+from .base import DATABASES, REDIS_URL, env
+
+# Each pytest-xdist worker gets its own Redis database so that flushing between tests is safe.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+_redis_db = 1 + int(_worker.removeprefix("gw") or 0) % 15
+_redis_base = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS_URL
+TEST_REDIS_URL = f"{_redis_base}/{_redis_db}"
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": TEST_REDIS_URL,
+        "KEY_PREFIX": "souk-test",
+        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+    }
+}
+CELERY_BROKER_URL = TEST_REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"]["TEST"] = {
+    "TEMPLATE": env.str(
+        "DATABASE_TEST_TEMPLATE", default=f"{DATABASES['default']['NAME']}_template"
+    )
+}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SMS_BACKEND = "souk.accounts.sms.LocmemSmsBackend"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+MEDIA_ROOT = tempfile.mkdtemp(prefix="souk-test-media-")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"null": {"class": "logging.NullHandler"}},
+    "root": {"handlers": ["null"], "level": "WARNING"},
+}
+
+INSTALLED_APPS = [*INSTALLED_APPS, "souk.core.tests.testapp"]  # noqa: F405

@@ -1,0 +1,73 @@
+"""Base models shared by every app: timestamps and soft delete."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db import models
+from django.utils import timezone
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class SoftDeleteQuerySet(models.QuerySet):
+    def alive(self) -> SoftDeleteQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+    def dead(self) -> SoftDeleteQuerySet:
+        return self.filter(deleted_at__isnull=False)
+
+    def soft_delete(self) -> int:
+        return self.filter(deleted_at__isnull=True).update(deleted_at=timezone.now())
+
+    def restore(self) -> int:
+        return self.filter(deleted_at__isnull=False).update(deleted_at=None)
+
+
+class AliveManager(models.Manager.from_queryset(SoftDeleteQuerySet)):  # type: ignore[misc]
+    """Default manager: hides soft-deleted rows."""
+
+    def get_queryset(self) -> SoftDeleteQuerySet:
+        queryset: SoftDeleteQuerySet = super().get_queryset()
+        return queryset.filter(deleted_at__isnull=True)
+
+
+class AllObjectsManager(models.Manager.from_queryset(SoftDeleteQuerySet)):  # type: ignore[misc]
+    """Every row, deleted or not (admin, history)."""
+
+
+class SoftDeleteModel(models.Model):
+    """Rows are hidden instead of deleted, so that history (order lines) keeps pointing at them.
+
+    `objects` hides deleted rows; `all_objects` sees everything. Related-object access from
+    history (`order_line.product`) goes through the base manager, which sees deleted rows too.
+    """
+
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+
+    objects: ClassVar[Any] = AliveManager()
+    all_objects: ClassVar[Any] = AllObjectsManager()
+
+    class Meta:
+        abstract = True
+        base_manager_name = "all_objects"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def soft_delete(self) -> None:
+        if self.deleted_at is None:
+            self.deleted_at = timezone.now()
+            self.save(update_fields=["deleted_at"])
+
+    def restore(self) -> None:
+        if self.deleted_at is not None:
+            self.deleted_at = None
+            self.save(update_fields=["deleted_at"])

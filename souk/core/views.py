@@ -1,0 +1,115 @@
+"""Health probes and the plain-Django error handlers (problem details outside DRF too)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from kombu import Connection
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from souk.core.exceptions import PROBLEM_CONTENT_TYPE, problem_body, problem_response
+
+logger = logging.getLogger(__name__)
+
+
+class HealthView(APIView):
+    """Liveness: the process answers."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["health"],
+        responses=inline_serializer("Health", {"status": serializers.CharField()}),
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"status": "ok"})
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _check_cache() -> None:
+    cache.set("souk:readyz", "1", timeout=10)
+    if cache.get("souk:readyz") != "1":
+        raise RuntimeError("cache round trip failed")
+
+
+def _check_broker() -> None:
+    with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as broker:
+        broker.ensure_connection(max_retries=1, timeout=2)
+
+
+READINESS_CHECKS = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
+
+
+class ReadyView(APIView):
+    """Readiness: database, cache and broker reachable; 503 naming what is down."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["health"],
+        responses={
+            200: inline_serializer(
+                "Ready",
+                {"status": serializers.CharField(), "checks": serializers.DictField()},
+            ),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        checks: dict[str, str] = {}
+        for name, check in READINESS_CHECKS.items():
+            try:
+                check()
+            except Exception as exc:  # any failure means "not ready"
+                logger.warning("readiness check %s failed: %s", name, exc)
+                checks[name] = "down"
+            else:
+                checks[name] = "ok"
+        down = [name for name, state in checks.items() if state != "ok"]
+        if not down:
+            return Response({"status": "ok", "checks": checks})
+        body = problem_body(
+            503,
+            "service_unavailable",
+            f"Not ready: {', '.join(down)} unreachable.",
+            title="Service unavailable",
+            checks=checks,
+        )
+        response = Response(body, status=503)
+        response.content_type = PROBLEM_CONTENT_TYPE
+        return response
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    return problem_response(403, "permission_denied", f"CSRF check failed: {reason}".strip())
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return problem_response(400, "bad_request", "The request could not be understood.")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return problem_response(403, "permission_denied", "You do not have permission to do this.")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return problem_response(404, "not_found", f"No resource at {request.path}.")
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return problem_response(500, "server_error", "An unexpected error occurred.")
