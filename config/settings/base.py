@@ -6,6 +6,7 @@ reads the environment.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -37,10 +38,13 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
+    "treebeard",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "souk.core",
     "souk.accounts",
+    "souk.shops",
+    "souk.catalog",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +85,10 @@ DATABASES = {
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Short OLTP queries: JIT compilation only adds latency; index scans are cheap on SSDs.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    f"-c jit=off -c random_page_cost={env.float('DB_RANDOM_PAGE_COST', default=1.1)}"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 SILENCED_SYSTEM_CHECKS = [
@@ -120,6 +128,10 @@ CELERY_BEAT_SCHEDULE = {
     "accounts.prune-expired-otp-codes": {
         "task": "souk.accounts.tasks.otp_codes_prune",
         "schedule": crontab(minute=5),
+    },
+    "catalog.rebuild-search-terms": {
+        "task": "souk.catalog.tasks.search_terms_rebuild",
+        "schedule": crontab(minute=20),
     },
 }
 
@@ -182,6 +194,7 @@ REST_FRAMEWORK = {
         "login_identifier": env.str("THROTTLE_LOGIN_IDENTIFIER", default="20/hour"),
         "otp": env.str("THROTTLE_OTP", default="20/min"),
         "register": env.str("THROTTLE_REGISTER", default="20/hour"),
+        "suggest": env.str("THROTTLE_SUGGEST", default="120/min"),
     },
     # Trust X-Forwarded-For only as far as the configured number of proxies.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -224,10 +237,36 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "var" / "static"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploaded media on S3-compatible storage (AWS S3, MinIO, R2, ...) instead of MEDIA_ROOT.
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local")
+if MEDIA_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("S3_BUCKET"),
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("S3_REGION", default="") or None,
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            "custom_domain": env.str("S3_CUSTOM_DOMAIN", default="") or None,
+            "location": env.str("S3_PREFIX", default="media"),
+            "querystring_auth": env.bool("S3_SIGNED_URLS", default=False),
+            "file_overwrite": False,
+        },
+    }
+# Searches the planner expects to match at most this many products are ranked exactly by
+# weighted full-text rank; broader ones by field tier and quality (see catalog.selectors).
+SEARCH_EXACT_RANK_LIMIT = env.int("SEARCH_EXACT_RANK_LIMIT", default=300)
+GEOSEARCH_DEFAULT_RADIUS_KM = 10
+GEOSEARCH_MAX_RADIUS_KM = 500
+IMAGE_MAX_BYTES = 5 * 1024 * 1024
+IMAGE_MAX_SIDE = 8000
+IMAGE_MAX_PIXELS = 40_000_000
+IMAGE_THUMBNAIL_SIDE = 400
 
 # --- Business settings -----------------------------------------------------------------------
 CURRENCY = env.str("CURRENCY", default="USD").upper()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TypeVar
 
 from django.db import models
 from django.utils import timezone
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 class TimeStampedModel(models.Model):
@@ -16,11 +18,11 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-class SoftDeleteQuerySet(models.QuerySet):
-    def alive(self) -> SoftDeleteQuerySet:
+class SoftDeleteQuerySet(models.QuerySet[_M]):
+    def alive(self) -> SoftDeleteQuerySet[_M]:
         return self.filter(deleted_at__isnull=True)
 
-    def dead(self) -> SoftDeleteQuerySet:
+    def dead(self) -> SoftDeleteQuerySet[_M]:
         return self.filter(deleted_at__isnull=False)
 
     def soft_delete(self) -> int:
@@ -30,15 +32,17 @@ class SoftDeleteQuerySet(models.QuerySet):
         return self.filter(deleted_at__isnull=False).update(deleted_at=None)
 
 
-class AliveManager(models.Manager.from_queryset(SoftDeleteQuerySet)):  # type: ignore[misc]
+SoftDeleteManagerBase = models.Manager.from_queryset(SoftDeleteQuerySet)
+
+
+class AliveManager(SoftDeleteManagerBase[_M]):
     """Default manager: hides soft-deleted rows."""
 
-    def get_queryset(self) -> SoftDeleteQuerySet:
-        queryset: SoftDeleteQuerySet = super().get_queryset()
-        return queryset.filter(deleted_at__isnull=True)
+    def get_queryset(self) -> SoftDeleteQuerySet[_M]:
+        return SoftDeleteQuerySet(self.model, using=self._db).filter(deleted_at__isnull=True)
 
 
-class AllObjectsManager(models.Manager.from_queryset(SoftDeleteQuerySet)):  # type: ignore[misc]
+class AllObjectsManager(SoftDeleteManagerBase[_M]):
     """Every row, deleted or not (admin, history)."""
 
 
@@ -51,8 +55,8 @@ class SoftDeleteModel(models.Model):
 
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
 
-    objects: ClassVar[Any] = AliveManager()
-    all_objects: ClassVar[Any] = AllObjectsManager()
+    objects = AliveManager()
+    all_objects = AllObjectsManager()
 
     class Meta:
         abstract = True

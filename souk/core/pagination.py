@@ -1,9 +1,108 @@
 """`?page=N&page_size=M` pagination: default 20, larger sizes clamped to 100."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+class EstimatedCountPagination(pagination.BasePagination):
+    """`?page=N&page_size=M` over `souk.core.results.Results`, for lists that may match
+    millions of rows. Reads `page_size + 1` rows: when they show where the list ends, `count`
+    is exact; otherwise it is the planner's estimate (never less than the rows known to exist)
+    and `count_exact` is false. Work per page stays flat however large the table grows.
+    """
+
+    page_size = 20
+    max_page_size = 100
+    # Deep offsets cost as much as reading every row before them; past this, narrow the query.
+    max_offset = 10_000
+
+    def paginate_results(self, results: Any, request: Request) -> list[Any]:
+        self.request = request
+        self.page_number = self._page_number(request)
+        self.page_size_value = self._page_size(request)
+        start = (self.page_number - 1) * self.page_size_value
+        if start > self.max_offset:
+            raise NotFound(
+                f"Only the first {self.max_offset} results can be paged through; "
+                "narrow the query with filters."
+            )
+        rows = list(results.slice(start, start + self.page_size_value + 1))
+        if self.page_number > 1 and not rows:
+            raise NotFound("Invalid page.")
+        self.has_next = len(rows) > self.page_size_value
+        rows = rows[: self.page_size_value]
+        if self.has_next:
+            self.count = max(results.estimate(), start + self.page_size_value + 1)
+            self.count_exact = False
+        else:
+            self.count = start + len(rows)
+            self.count_exact = True
+        return rows
+
+    @staticmethod
+    def _page_number(request: Request) -> int:
+        raw = request.query_params.get("page", "1")
+        if not raw.isdigit() or int(raw) < 1:
+            raise NotFound("Invalid page.")
+        return int(raw)
+
+    def _page_size(self, request: Request) -> int:
+        raw = request.query_params.get("page_size", "")
+        if not raw.isdigit() or int(raw) < 1:
+            return self.page_size
+        return min(int(raw), self.max_page_size)
+
+    def _link(self, page: int) -> str:
+        return replace_query_param(self.request.build_absolute_uri(), "page", page)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response(
+            {
+                "count": self.count,
+                "count_exact": self.count_exact,
+                "next": self._link(self.page_number + 1) if self.has_next else None,
+                "previous": (
+                    (
+                        self._link(self.page_number - 1)
+                        if self.page_number > 2
+                        else remove_query_param(self.request.build_absolute_uri(), "page")
+                    )
+                    if self.page_number > 1
+                    else None
+                ),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["count", "count_exact", "results"],
+            "properties": {
+                "count": {"type": "integer", "example": 123},
+                "count_exact": {
+                    "type": "boolean",
+                    "description": "false: `count` is an estimate (more rows exist than one "
+                    "page shows, and they were not counted).",
+                },
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return pagination.PageNumberPagination().get_schema_operation_parameters(view)

@@ -1,0 +1,69 @@
+"""PostgreSQL full-text and geography expressions the ORM does not ship."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Func
+
+
+class TsVector(Func):
+    """to_tsvector(<config>, coalesce(text, '')): immutable, usable in generated columns."""
+
+    template = "to_tsvector('%(config)s'::regconfig, COALESCE(%(expressions)s, ''))"
+    output_field = SearchVectorField()
+
+    def __init__(self, expression: Any, *, config: str = "english") -> None:
+        super().__init__(expression, config=config)
+
+
+class JsonbTsVector(Func):
+    """The string values of a JSONB object as a tsvector (keys are not searchable)."""
+
+    template = (
+        "jsonb_to_tsvector('%(config)s'::regconfig, COALESCE(%(expressions)s, '{}'::jsonb), "
+        "'[\"string\"]'::jsonb)"
+    )
+    output_field = SearchVectorField()
+
+    def __init__(self, expression: Any, *, config: str = "english") -> None:
+        super().__init__(expression, config=config)
+
+
+class SetWeight(Func):
+    template = "setweight(%(expressions)s, '%(weight)s')"
+    output_field = SearchVectorField()
+
+    def __init__(self, expression: Any, weight: str) -> None:
+        if weight not in "ABCD" or len(weight) != 1:
+            raise ValueError("weight must be one of A, B, C, D")
+        super().__init__(expression, weight=weight)
+
+
+class TsConcat(Func):
+    """vector || vector || ..."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || "
+    output_field = SearchVectorField()
+
+
+class WebSearchQuery(Func):
+    """websearch_to_tsquery(<config>, text): the query syntax people type into search boxes."""
+
+    function = "websearch_to_tsquery"
+    template = "websearch_to_tsquery('%(config)s'::regconfig, %(expressions)s)"
+    output_field = models.Field()
+
+    def __init__(self, text: Any, *, config: str = "english") -> None:
+        super().__init__(text, config=config)
+
+
+class KnnDistance(Func):
+    """`a <-> b`: the index-assisted (KNN) distance operator, for ORDER BY on GiST."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " <-> "
+    output_field = models.FloatField()
