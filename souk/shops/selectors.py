@@ -1,0 +1,46 @@
+"""Shop reads."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import F, QuerySet
+
+from souk.accounts.models import User
+from souk.shops.models import Shop, ShopMember
+
+
+def shop_base() -> QuerySet[Shop]:
+    return Shop.objects.select_related("owner")
+
+
+def shop_get(*, shop_id: int) -> Shop | None:
+    return shop_base().filter(pk=shop_id).first()
+
+
+def shop_list(
+    *,
+    search: str | None = None,
+    owner: User | None = None,
+    member: User | None = None,
+) -> QuerySet[Shop]:
+    shops = shop_base()
+    if owner is not None:
+        shops = shops.filter(owner=owner)
+    if member is not None:
+        shops = shops.filter(members__user=member)
+    if search:
+        query = SearchQuery(search, search_type="websearch", config="english")
+        shops = (
+            shops.filter(search_vector=query)
+            .annotate(rank=SearchRank(F("search_vector"), query))
+            .order_by("-rank", "-id")
+        )
+    return shops
+
+
+def shop_members(*, shop: Shop) -> QuerySet[ShopMember]:
+    return ShopMember.objects.filter(shop=shop).select_related("user").order_by("role", "id")
+
+
+def member_shop_ids(*, user: User) -> list[int]:
+    return list(ShopMember.objects.filter(user=user).values_list("shop_id", flat=True))
