@@ -18,13 +18,3 @@ def test_createsuperuser_noinput_from_environment(monkeypatch):
     assert user.email == "root@example.com"
     assert (user.is_staff, user.is_superuser, user.role) == (True, True, "admin")
     assert user.check_password("Sup3r-secret-pass")
-
-
-def test_demo_data_creates_three_logins_once(capsys):
-    call_command("demo_data", "--if-empty")
-    call_command("demo_data", "--if-empty")
-
-    assert sorted(User.objects.values_list("role", flat=True)) == ["admin", "artisan", "customer"]
-    out = capsys.readouterr().out
-    assert "artisan@souk.test" in out
-    assert "not empty" in out

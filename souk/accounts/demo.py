@@ -1,0 +1,31 @@
+"""Demo accounts for `manage.py demo_data` (local development only)."""
+
+from __future__ import annotations
+
+from souk.accounts.models import User
+
+DEMO_USERS = [
+    # (email, password, role, first name, last name)
+    ("admin@souk.test", "souk-demo-admin", User.Role.ADMIN, "Ada", "Admin"),
+    ("artisan@souk.test", "souk-demo-artisan", User.Role.ARTISAN, "Amina", "Potter"),
+    ("customer@souk.test", "souk-demo-customer", User.Role.CUSTOMER, "Carlos", "Buyer"),
+]
+
+
+def demo_users_create() -> dict[str, User]:
+    """Create the demo logins that do not exist yet; returns them by role."""
+    users: dict[str, User] = {}
+    for email, password, role, first, last in DEMO_USERS:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            extra = {"first_name": first, "last_name": last, "is_email_verified": True}
+            if role == User.Role.ADMIN:
+                user = User.objects.create_superuser(email, password, **extra)
+            else:
+                user = User.objects.create_user(email, password, role=role, **extra)
+        users[str(role)] = user
+    return users
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    return [(str(role), email, password) for email, password, role, _, _ in DEMO_USERS]

@@ -1,0 +1,310 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from souk.catalog.models import Category, Product, ProductImage, Variant
+from souk.catalog.selectors.products import ORDERINGS
+from souk.core.serializers import FiniteFloatField, LocationField, MoneyField
+from souk.shops.api.serializers import NearQuerySerializer
+from souk.shops.models import Shop
+
+MAX_QUANTITY = 1_000_000
+MAX_ATTRIBUTES = 50
+
+
+class AttributesField(serializers.JSONField):
+    """A flat JSON object: up to 50 keys, each a short string, number or boolean."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Expected a JSON object.")
+        if len(value) > MAX_ATTRIBUTES:
+            raise serializers.ValidationError(f"At most {MAX_ATTRIBUTES} attributes.")
+        for key, item in value.items():
+            if not key or len(key) > 50:
+                raise serializers.ValidationError("Attribute names have 1 to 50 characters.")
+            if isinstance(item, str) and len(item) > 200:
+                raise serializers.ValidationError(f"'{key}': at most 200 characters.")
+            if not isinstance(item, str | int | float | bool) or item is None:
+                raise serializers.ValidationError(
+                    f"'{key}': values are strings, numbers or booleans."
+                )
+        return value
+
+
+def price_field(**kwargs: Any) -> MoneyField:
+    return MoneyField(
+        max_digits=10, min_value=Decimal("0.01"), max_value=Decimal("99999999.99"), **kwargs
+    )
+
+
+def quantity_field(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY, **kwargs)
+
+
+class ShopRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CategoryRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class VariantSerializer(serializers.ModelSerializer):
+    price = MoneyField()
+    in_stock = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Variant
+        fields = ["id", "sku", "price", "quantity", "in_stock", "attributes"]
+        read_only_fields = fields
+
+    def get_in_stock(self, variant: Variant) -> bool:
+        return variant.quantity > 0
+
+
+class ImageSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProductImage
+        fields = ["id", "url", "thumbnail_url", "alt", "position"]
+        read_only_fields = fields
+
+    def _absolute(self, url: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request and url.startswith("/") else url
+
+    def get_url(self, image: ProductImage) -> str:
+        return self._absolute(image.image.url)
+
+    def get_thumbnail_url(self, image: ProductImage) -> str:
+        return self._absolute(image.thumbnail.url)
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    """A product as clients see it: `price` is the lowest variant price, `quantity` the total
+    stock of its variants."""
+
+    shop = ShopRefSerializer(read_only=True)
+    category = CategoryRefSerializer(read_only=True)
+    price = serializers.SerializerMethodField()
+    currency = serializers.SerializerMethodField()
+    quantity = serializers.SerializerMethodField()
+    in_stock = serializers.SerializerMethodField()
+    location = LocationField(read_only=True)
+    rating = serializers.DecimalField(max_digits=3, decimal_places=2, read_only=True)
+    variants = VariantSerializer(many=True, read_only=True)
+    images = ImageSerializer(many=True, read_only=True)
+    distance_km = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "shop",
+            "category",
+            "name",
+            "slug",
+            "description",
+            "price",
+            "currency",
+            "quantity",
+            "in_stock",
+            "attributes",
+            "location",
+            "rating",
+            "review_count",
+            "images",
+            "variants",
+            "created_at",
+            "distance_km",
+        ]
+        read_only_fields = fields
+
+    def get_price(self, product: Product) -> str:
+        return f"{product.price_min:.2f}"
+
+    def get_currency(self, product: Product) -> str:
+        return str(settings.CURRENCY)
+
+    def get_quantity(self, product: Product) -> int:
+        return sum(variant.quantity for variant in product.variants.all())
+
+    def get_in_stock(self, product: Product) -> bool:
+        return any(variant.quantity > 0 for variant in product.variants.all())
+
+    def get_distance_km(self, product: Product) -> float | None:
+        distance = getattr(product, "distance", None)
+        return None if distance is None else round(distance.km, 3)
+
+
+class VariantInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    price = price_field()
+    quantity = quantity_field(default=0)
+    attributes = AttributesField(required=False, default=dict)
+    position = serializers.IntegerField(required=False, min_value=0, max_value=1000)
+
+
+class VariantUpdateSerializer(serializers.Serializer):
+    sku = serializers.CharField(required=False, max_length=64)
+    price = price_field(required=False)
+    quantity = quantity_field(required=False)
+    attributes = AttributesField(required=False)
+    position = serializers.IntegerField(required=False, min_value=0, max_value=1000)
+
+
+class ProductCreateSerializer(serializers.Serializer):
+    shop = serializers.PrimaryKeyRelatedField(queryset=Shop.objects.all())
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    price = price_field(required=False, help_text="For a product with one variant.")
+    quantity = quantity_field(required=False, help_text="Initial stock of that variant.")
+    sku = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    attributes = AttributesField(required=False, default=dict)
+    location = LocationField(required=False, help_text="Defaults to the shop's location.")
+    variants = VariantInputSerializer(
+        many=True, required=False, help_text="Instead of price/quantity/sku."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        variants = attrs.get("variants")
+        if variants is not None:
+            if not variants:
+                raise serializers.ValidationError({"variants": ["Give at least one variant."]})
+            if len(variants) > 100:
+                raise serializers.ValidationError({"variants": ["At most 100 variants."]})
+            clash = [key for key in ("price", "quantity", "sku") if key in attrs]
+            if clash:
+                raise serializers.ValidationError(
+                    {clash[0]: ["Give either variants or price/quantity/sku, not both."]}
+                )
+        elif "price" not in attrs:
+            raise serializers.ValidationError({"price": ["This field is required."]})
+        if not attrs["name"].strip():
+            raise serializers.ValidationError({"name": ["This field may not be blank."]})
+        return attrs
+
+
+class ProductUpdateSerializer(serializers.Serializer):
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False)
+    name = serializers.CharField(required=False, max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    attributes = AttributesField(required=False)
+    location = LocationField(required=False)
+    price = price_field(required=False, help_text="Only for a product with one variant.")
+    quantity = quantity_field(required=False, help_text="Only for a product with one variant.")
+
+    def validate_name(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+
+class ImageUploadSerializer(serializers.Serializer):
+    image = serializers.FileField(help_text="JPEG, PNG or WebP, at most 5 MB.")
+    alt = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+ORDERING_CHOICES = list(ORDERINGS)
+
+
+class ProductQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(required=False, max_length=200, help_text="Alias: q")
+    q = serializers.CharField(required=False, max_length=200, help_text="Alias of search.")
+    category = serializers.IntegerField(
+        required=False, min_value=1, help_text="Includes its sub-categories."
+    )
+    shop = serializers.IntegerField(required=False, min_value=1)
+    min_price = price_field(required=False)
+    max_price = price_field(required=False)
+    in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
+    ordering = serializers.ChoiceField(
+        required=False,
+        choices=ORDERING_CHOICES,
+        help_text="Default: relevance when searching, nearest first for geosearch, "
+        "else -created_at.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "q" in attrs and "search" not in attrs:
+            attrs["search"] = attrs["q"]
+        attrs.pop("q", None)
+        if attrs.get("search") is not None and not attrs["search"].strip():
+            attrs.pop("search")
+        low, high = attrs.get("min_price"), attrs.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"max_price": ["Must be at least min_price."]})
+        return attrs
+
+
+class GeoQuerySerializer(ProductQuerySerializer, NearQuerySerializer):
+    lat = FiniteFloatField(min_value=-90, max_value=90)
+    lng = FiniteFloatField(min_value=-180, max_value=180)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = NearQuerySerializer.validate(self, attrs)
+        return ProductQuerySerializer.validate(self, attrs)
+
+
+class SearchAliasQuerySerializer(serializers.Serializer):
+    """The names of /api/search/products/ mapped onto /api/products/."""
+
+    q = serializers.CharField(required=False, max_length=200)
+    min_price = price_field(required=False)
+    max_price = price_field(required=False)
+    store_id = serializers.IntegerField(required=False, min_value=1)
+    category = serializers.IntegerField(required=False, min_value=1)
+    in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
+    sort = serializers.ChoiceField(required=False, choices=ORDERING_CHOICES)
+
+    def to_product_query(self) -> dict[str, Any]:
+        data = dict(self.validated_data)
+        renamed = {
+            "search": data.pop("q", None),
+            "shop": data.pop("store_id", None),
+            "ordering": data.pop("sort", None),
+        }
+        data.update({key: value for key, value in renamed.items() if value is not None})
+        return data
+
+
+class SuggestQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(min_length=2, max_length=100)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CategoryTreeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    children = serializers.ListField(child=serializers.DictField())
+
+
+class CategoryFlatSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    # DRF's metaclass moves declared fields off the class; `Field.parent` is not shadowed.
+    parent = serializers.IntegerField(allow_null=True)  # type: ignore[assignment]
+
+
+class CategoryWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
+        queryset=Category.objects.all(), required=False, allow_null=True
+    )

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from souk.catalog.api import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("categories/", views.CategoryListView.as_view(), name="category-list"),
+    path("categories/<int:pk>/", views.CategoryDetailView.as_view(), name="category-detail"),
+    path("products/", views.ProductListView.as_view(), name="product-list"),
+    path("products/geosearch/", views.GeosearchView.as_view(), name="product-geosearch"),
+    path("products/suggest/", views.SuggestView.as_view(), name="product-suggest"),
+    path("products/<int:pk>/", views.ProductDetailView.as_view(), name="product-detail"),
+    path("products/<int:pk>/variants/", views.VariantListView.as_view(), name="variant-list"),
+    path(
+        "products/<int:pk>/variants/<int:vid>/",
+        views.VariantDetailView.as_view(),
+        name="variant-detail",
+    ),
+    path("products/<int:pk>/images/", views.ImageUploadView.as_view(), name="image-list"),
+    path(
+        "products/<int:pk>/images/<int:iid>/", views.ImageDetailView.as_view(), name="image-detail"
+    ),
+    path("search/products/", views.SearchProductsView.as_view(), name="search-products"),
+]

@@ -1,0 +1,302 @@
+"""A realistic catalog for demos and benchmarks: shops scattered around real cities, products
+with variants, categories, attributes and descriptions.
+
+Products and variants go in with COPY; for large loads the secondary indexes are dropped and
+rebuilt afterwards in the same transaction (building an index once is far cheaper than
+updating it a million times), so an interrupted load leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.gis.geos import Point
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from souk.accounts.models import User
+from souk.catalog.models import SCORE_PRIOR_MEAN, Category, Product, Variant
+from souk.catalog.seed import vocabulary as v
+from souk.catalog.services.vocabulary import terms_rebuild
+from souk.shops.models import Shop, ShopMember
+
+Progress = Callable[[int, int], None]
+CHUNK = 20_000
+REBUILD_INDEXES_FROM = 50_000
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    shops: int
+    products: int
+    variants: int
+    seconds: float
+
+
+def categories_ensure() -> dict[tuple[str, ...], Category]:
+    """The demo category tree (two levels), created where missing."""
+    nodes: dict[tuple[str, ...], Category] = {}
+    for path in v.CATALOG:
+        for depth in range(1, len(path) + 1):
+            key = path[:depth]
+            if key in nodes:
+                continue
+            parent = nodes.get(key[:-1])
+            siblings = (
+                Category.objects.get_children(parent)
+                if parent
+                else Category.objects.get_root_nodes()
+            )
+            node = siblings.filter(name=key[-1]).first()
+            if node is None:
+                slug = slugify("-".join(key))[:120]
+                node = (
+                    Category.objects.add_child(parent, {"name": key[-1], "slug": slug})
+                    if parent
+                    else Category.objects.add_root({"name": key[-1], "slug": slug})
+                )
+            nodes[key] = node
+    return nodes
+
+
+def _scatter(rng: random.Random, centre: tuple[float, float], km: float) -> tuple[float, float]:
+    lat, lng = centre
+    dlat = rng.gauss(0, km) / 111.32
+    dlng = rng.gauss(0, km) / (111.32 * max(0.2, abs(math.cos(math.radians(lat)))))
+    return round(lat + dlat, 6), round(lng + dlng, 6)
+
+
+def _shops(rng: random.Random, count: int, first_owner: User | None) -> list[tuple[Shop, str]]:
+    """`count` shops (with owners), each with the city it lies in."""
+    start = Shop.all_objects.count()
+    password = make_password(None)  # unusable: seeded owners cannot sign in
+    owners: list[User] = []
+    for index in range(count):
+        if index == 0 and first_owner is not None:
+            owners.append(first_owner)
+            continue
+        first, last = rng.choice(v.FIRST_NAMES), rng.choice(v.LAST_NAMES)
+        owners.append(
+            User(
+                email=f"artisan-{start + index + 1}-{rng.randrange(10**6):06d}@souk.test",
+                first_name=first,
+                last_name=last,
+                role=User.Role.ARTISAN,
+                password=password,
+            )
+        )
+    User.objects.bulk_create([owner for owner in owners if owner.pk is None])
+    cities = list(v.CITIES.items())
+    shops: list[Shop] = []
+    shop_cities: list[str] = []
+    for index, owner in enumerate(owners):
+        city, centre = cities[index % len(cities)]
+        shop_cities.append(city)
+        lat, lng = _scatter(rng, centre, 6.0)
+        craft = rng.choice(v.SHOP_CRAFTS)
+        name = rng.choice(
+            [
+                f"{owner.first_name}'s {craft} {rng.choice(v.SHOP_NOUNS)}",
+                f"{city} {craft} {rng.choice(v.SHOP_NOUNS)}",
+                f"{owner.last_name} {craft}",
+            ]
+        )
+        shops.append(
+            Shop(
+                owner=owner,
+                name=name,
+                slug=f"{slugify(name)[:100]}-{start + index + 1}",
+                description=f"{craft} made by hand in {city} by {owner.first_name} "
+                f"{owner.last_name}. Small batches, natural materials, made to last.",
+                location=Point(lng, lat, srid=4326),
+                address=f"{rng.randint(1, 220)} {rng.choice(v.STREETS)}, {city}",
+            )
+        )
+    shops = Shop.objects.bulk_create(shops)
+    ShopMember.objects.bulk_create(
+        [ShopMember(shop=shop, user=shop.owner, role=ShopMember.Role.OWNER) for shop in shops]
+    )
+    return list(zip(shops, shop_cities, strict=True))
+
+
+def _reserve_ids(model: type[Product], count: int) -> int:
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        (sequence,) = cursor.fetchone()
+        cursor.execute("SELECT nextval(%s)", [sequence])
+        (first,) = cursor.fetchone()
+        cursor.execute("SELECT setval(%s, %s)", [sequence, first + count - 1])
+    return int(first)
+
+
+def _product_rows(
+    rng: random.Random,
+    shops: list[tuple[Shop, str]],
+    categories: dict[tuple[str, ...], Category],
+    count: int,
+    first_id: int,
+) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
+    now = timezone.now()
+    kinds = [(path, kind) for path, entries in v.CATALOG.items() for kind in entries]
+    for offset in range(count):
+        product_id = first_id + offset
+        shop, city = shops[offset] if offset < len(shops) else rng.choice(shops)
+        path, (noun, materials, axis, (low, high)) = rng.choice(kinds)
+        material = rng.choice(materials)
+        colour = rng.choice(v.COLOURS) if rng.random() < 0.45 else ""
+        adjective = rng.choice(v.ADJECTIVES)
+        words = [adjective, colour.title() if colour else "", material.title(), noun]
+        name = " ".join(word for word in words if word)
+        category = categories[path]
+        technique = rng.choice(v.TECHNIQUES)
+        description = (
+            f"{name}, {technique} from {material} in our {city} workshop. "
+            f"Every piece is made by hand, so each one is a little different. "
+            f"{rng.choice(v.CLOSINGS)}"
+        )
+        attributes = {"material": material, "technique": technique, "origin": city}
+        if colour:
+            attributes["colour"] = colour
+        created = now - timedelta(seconds=rng.randrange(365 * 24 * 3600))
+        base = Decimal(rng.randint(low * 100, high * 100)) / 100
+        options = v.VARIANT_AXES[axis]
+        n_variants = 1 if rng.random() < 0.45 else rng.randint(2, min(3, len(options)))
+        variants = []
+        prices = []
+        for index, option in enumerate(rng.sample(options, n_variants)):
+            price = (base * (Decimal("1") + Decimal(index) / 5)).quantize(Decimal("0.01"))
+            prices.append(price)
+            quantity = 0 if rng.random() < 0.08 else rng.randint(1, 40)
+            variant_attrs = {axis: option} if n_variants > 1 else {}
+            variants.append(
+                (
+                    created,
+                    created,
+                    shop.pk,
+                    product_id,
+                    f"P{product_id}-{index + 1}",
+                    price,
+                    quantity,
+                    json.dumps(variant_attrs),
+                    index,
+                )
+            )
+        location = shop.location
+        yield (
+            (
+                product_id,
+                created,
+                created,
+                shop.pk,
+                category.pk,
+                name,
+                slugify(name)[:220],
+                description,
+                json.dumps(attributes),
+                f"SRID=4326;POINT({location.x} {location.y})",
+                " ".join(path),
+                min(prices),
+                Decimal("0"),
+                0,
+                SCORE_PRIOR_MEAN,
+            ),
+            variants,
+        )
+
+
+PRODUCT_COLUMNS = (
+    "id, created_at, updated_at, shop_id, category_id, name, slug, description, attributes, "
+    "location, category_text, price_min, rating, review_count, search_score"
+)
+VARIANT_COLUMNS = (
+    "created_at, updated_at, shop_id, product_id, sku, price, quantity, attributes, position"
+)
+
+
+def _secondary_indexes(table: str) -> list[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname NOT IN "
+            "(SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
+            [table, table],
+        )
+        return list(cursor.fetchall())
+
+
+def _copy(
+    rows: Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]],
+    total: int,
+    progress: Progress,
+) -> int:
+    variants_written = 0
+    raw = connection.connection.cursor()
+    done = 0
+    while done < total:
+        batch = []
+        for _ in range(min(CHUNK, total - done)):
+            batch.append(next(rows))
+        with raw.copy(f"COPY catalog_product ({PRODUCT_COLUMNS}) FROM STDIN") as copy:
+            for product, _ in batch:
+                copy.write_row(product)
+        with raw.copy(f"COPY catalog_variant ({VARIANT_COLUMNS}) FROM STDIN") as copy:
+            for _, variants in batch:
+                for variant in variants:
+                    copy.write_row(variant)
+                    variants_written += 1
+        done += len(batch)
+        progress(done, total)
+    return variants_written
+
+
+def seed_catalog(
+    *,
+    shops: int,
+    products: int,
+    seed: int,
+    first_owner: User | None = None,
+    progress: Progress | None = None,
+) -> SeedResult:
+    started = time.monotonic()
+    rng = random.Random(seed)  # noqa: S311 - reproducible fake data, not secrets
+    report = progress or (lambda done, total: None)
+    with transaction.atomic():
+        categories = categories_ensure()
+        created_shops = _shops(rng, max(1, shops), first_owner) if products or shops else []
+        if not products:
+            return SeedResult(len(created_shops), 0, 0, time.monotonic() - started)
+        rebuild = products >= REBUILD_INDEXES_FROM
+        saved: list[tuple[str, str]] = []
+        if rebuild:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+                for table in (Product._meta.db_table, Variant._meta.db_table):
+                    for name, definition in _secondary_indexes(table):
+                        saved.append((name, definition))
+                        cursor.execute(f'DROP INDEX "{name}"')
+        first_id = _reserve_ids(Product, products)
+        rows = _product_rows(rng, created_shops, categories, products, first_id)
+        variants = _copy(rows, products, report)
+        with connection.cursor() as cursor:
+            for _, definition in saved:
+                cursor.execute(definition)
+            cursor.execute(
+                "UPDATE shops_shop s SET product_count = c.n FROM "
+                "(SELECT shop_id, count(*) AS n FROM catalog_product WHERE deleted_at IS NULL "
+                "GROUP BY shop_id) c WHERE s.id = c.shop_id"
+            )
+        terms_rebuild()
+    with connection.cursor() as cursor:
+        for table in ("catalog_product", "catalog_variant", "shops_shop", "catalog_searchterm"):
+            cursor.execute(f"ANALYZE {table}")
+    return SeedResult(len(created_shops), products, variants, time.monotonic() - started)

@@ -1,0 +1,114 @@
+"""The category tree (administrators only)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from souk.catalog.models import Category, Product
+from souk.catalog.selectors.categories import category_cache_clear
+from souk.catalog.tasks import category_products_reindex
+from souk.core.exceptions import Conflict
+from souk.core.tasks import enqueue_on_commit
+
+
+def _unique_slug(name: str, exclude: int | None = None) -> str:
+    base = slugify(name)[:110] or "category"
+    taken = Category.objects.filter(slug__startswith=base)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude)
+    used = set(taken.values_list("slug", flat=True))
+    slug, n = base, 1
+    while slug in used:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _check_name(name: str, parent: Category | None, exclude: int | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": ["This field may not be blank."]})
+    siblings = (
+        Category.objects.get_children(parent) if parent else Category.objects.get_root_nodes()
+    )
+    if exclude is not None:
+        siblings = siblings.exclude(pk=exclude)
+    if siblings.filter(name__iexact=name).exists():
+        raise ValidationError({"name": ["A category with this name already exists here."]})
+    return name
+
+
+def category_create(*, name: str, parent: Category | None = None) -> Category:
+    with transaction.atomic():
+        name = _check_name(name, parent)
+        values = {"name": name, "slug": _unique_slug(name)}
+        category: Category = (
+            Category.objects.add_child(parent, values)
+            if parent
+            else Category.objects.add_root(values)
+        )
+        transaction.on_commit(category_cache_clear)
+    return category
+
+
+def category_update(
+    *,
+    category: Category,
+    name: str | None = None,
+    parent: Category | None = None,
+    move: bool = False,
+) -> Category:
+    """Rename and/or move under `parent` (`move=True`, `parent=None` makes it a root)."""
+    with transaction.atomic():
+        category = Category.objects.select_for_update().get(pk=category.pk)
+        if move:
+            if parent is not None and (
+                parent.pk == category.pk or parent.path.startswith(category.path)
+            ):
+                raise ValidationError({"parent": ["A category cannot move under itself."]})
+            target_parent = parent
+        else:
+            target_parent = Category.objects.get_parent(category)
+        if name is not None:
+            category.name = _check_name(name, target_parent, exclude=category.pk)
+            category.save(update_fields=["name"])
+        if move:
+            _check_name(category.name, target_parent, exclude=category.pk)
+            if target_parent is not None:
+                Category.objects.move(category, target_parent, "sorted-child")
+            elif not category.is_root():
+                Category.objects.move(
+                    category, Category.objects.get_root(category), "sorted-sibling"
+                )
+        transaction.on_commit(category_cache_clear)
+        enqueue_on_commit(category_products_reindex, category.pk)
+    updated: Category = Category.objects.get(pk=category.pk)
+    return updated
+
+
+def category_delete(*, category: Category) -> None:
+    """Delete a category and its sub-categories, if no product (live or deleted) uses them."""
+    with transaction.atomic():
+        subtree = Category.objects.get_tree(category)
+        if Product.all_objects.filter(category__in=subtree).exists():
+            raise Conflict("Products still use this category or one below it; move them first.")
+        category.delete()
+        transaction.on_commit(category_cache_clear)
+
+
+def category_products_text_refresh(*, category_id: int) -> int:
+    """Rewrite the searchable category text of products in this category and below (after
+    a rename or move); their search vectors follow, being generated columns."""
+    from souk.catalog.services.products import category_text
+
+    root = Category.objects.filter(pk=category_id).first()
+    if root is None:
+        return 0
+    updated = 0
+    for node in Category.objects.get_tree(root):
+        updated += Product.all_objects.filter(category=node).update(
+            category_text=category_text(node)
+        )
+    return updated

@@ -1,0 +1,287 @@
+"""Products and their variants: create, edit, soft delete. Every product has at least one
+live variant; `price_min` (lowest live variant price) and the shop's `product_count` are kept
+here."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Min
+from django.utils import timezone
+from django.utils.text import slugify
+
+from souk.accounts.models import User
+from souk.catalog.models import Category, Product, Variant
+from souk.catalog.services.stock import variant_stock_initialize, variant_stock_set
+from souk.catalog.services.vocabulary import terms_add
+from souk.core.exceptions import Conflict, PermissionDeniedError
+from souk.core.permissions import shop_role
+from souk.shops.models import Shop
+from souk.shops.services import shop_product_count_adjust
+
+SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+PRODUCT_FIELDS = ("name", "description", "category", "attributes", "location")
+VARIANT_FIELDS = ("sku", "price", "attributes", "position")
+
+
+def require_member(*, user: User, shop: Shop) -> None:
+    if shop_role(user, shop) is None:
+        raise PermissionDeniedError("Only members of this shop may change its catalog.")
+
+
+def category_text(category: Category) -> str:
+    """The category and its ancestors, as searchable text ("Home Ceramics Mugs")."""
+    names = [node.name for node in Category.objects.get_ancestors(category)] + [category.name]
+    return " ".join(names)[:300]
+
+
+def _check_sku(sku: str, field: str = "sku") -> str:
+    sku = sku.strip()
+    if not SKU_PATTERN.match(sku):
+        raise ValidationError(
+            {
+                field: [
+                    "Use 1-64 letters, digits, '.', '_', '/' or '-', "
+                    "starting with a letter or digit."
+                ]
+            }
+        )
+    return sku
+
+
+def _sku_conflict(shop: Shop, skus: Sequence[str], exclude: int | None = None) -> list[str]:
+    taken = Variant.objects.filter(shop=shop, sku__in=list(skus))
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude)
+    return sorted(taken.values_list("sku", flat=True))
+
+
+def _refresh_price_min(product: Product) -> None:
+    lowest = Variant.objects.filter(product=product).aggregate(low=Min("price"))["low"]
+    product.price_min = lowest if lowest is not None else Decimal("0")
+    Product.all_objects.filter(pk=product.pk).update(price_min=product.price_min)
+
+
+def _lock_product(product: Product) -> Product:
+    return Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
+
+
+def _variant_specs(data: dict[str, Any]) -> list[dict[str, Any]]:
+    if data.get("variants"):
+        return [dict(spec) for spec in data["variants"]]
+    return [
+        {
+            "sku": data.get("sku") or "",
+            "price": data["price"],
+            "quantity": data.get("quantity", 0),
+            "attributes": {},
+        }
+    ]
+
+
+def product_create(*, actor: User, data: dict[str, Any]) -> Product:
+    """Create a product with its variants (one default variant for a simple product)."""
+    shop: Shop = data["shop"]
+    require_member(user=actor, shop=shop)
+    category: Category = data["category"]
+    specs = _variant_specs(data)
+    given = [_check_sku(spec["sku"], "variants") for spec in specs if spec.get("sku")]
+    if len(given) != len(set(given)):
+        raise ValidationError({"variants": ["Each variant needs a different SKU."]})
+    with transaction.atomic():
+        product = Product.objects.create(
+            shop=shop,
+            category=category,
+            category_text=category_text(category),
+            name=data["name"].strip(),
+            slug=slugify(data["name"])[:220] or "product",
+            description=data.get("description", ""),
+            attributes=data.get("attributes") or {},
+            location=data.get("location") or shop.location,
+        )
+        for index, spec in enumerate(specs):
+            spec["sku"] = spec.get("sku") or (
+                f"P{product.pk}" if len(specs) == 1 else f"P{product.pk}-{index + 1}"
+            )
+        taken = _sku_conflict(shop, [spec["sku"] for spec in specs])
+        if taken:
+            raise ValidationError({"sku": [f"SKU already used in this shop: {', '.join(taken)}."]})
+        try:
+            with transaction.atomic():
+                variants = Variant.objects.bulk_create(
+                    [
+                        Variant(
+                            product=product,
+                            shop=shop,
+                            sku=spec["sku"],
+                            price=spec["price"],
+                            quantity=0,
+                            attributes=spec.get("attributes") or {},
+                            position=index,
+                        )
+                        for index, spec in enumerate(specs)
+                    ]
+                )
+        except IntegrityError as exc:  # a concurrent create took one of the SKUs
+            raise ValidationError({"sku": ["SKU already used in this shop."]}) from exc
+        for variant, spec in zip(variants, specs, strict=True):
+            variant_stock_initialize(variant=variant, quantity=spec.get("quantity", 0), actor=actor)
+        _refresh_price_min(product)
+        shop_product_count_adjust(shop_id=shop.pk, delta=1)
+        terms_add(names=[product.name])
+    return product
+
+
+def product_update(*, actor: User, product: Product, data: dict[str, Any]) -> Product:
+    require_member(user=actor, shop=product.shop)
+    with transaction.atomic():
+        product = _lock_product(product)
+        changed: list[str] = []
+        for field in PRODUCT_FIELDS:
+            if field in data and data[field] is not None:
+                value = data[field].strip() if field == "name" else data[field]
+                setattr(product, field, value)
+                changed.append(field)
+        if "name" in changed:
+            product.slug = slugify(product.name)[:220] or "product"
+            changed.append("slug")
+            terms_add(names=[product.name])
+        if "category" in changed:
+            product.category_text = category_text(product.category)
+            changed.append("category_text")
+        if changed:
+            product.save(update_fields=[*changed, "updated_at"])
+        if "price" in data or "quantity" in data:
+            _update_single_variant(actor=actor, product=product, data=data)
+    return product
+
+
+def _update_single_variant(*, actor: User, product: Product, data: dict[str, Any]) -> None:
+    variants = list(Variant.objects.filter(product=product)[:2])
+    if len(variants) != 1:
+        raise ValidationError(
+            {"price": ["This product has several variants; change them one by one."]}
+        )
+    fields: dict[str, Any] = {key: data[key] for key in ("price", "quantity") if key in data}
+    _variant_apply(actor=actor, product=product, variant=variants[0], data=fields)
+
+
+def product_delete(*, actor: User, product: Product) -> None:
+    """Soft delete: gone from listings and carts; order history keeps pointing at it."""
+    require_member(user=actor, shop=product.shop)
+    with transaction.atomic():
+        product = _lock_product(product)
+        now = timezone.now()
+        Variant.objects.filter(product=product).update(deleted_at=now)
+        Product.objects.filter(pk=product.pk).update(deleted_at=now)
+        shop_product_count_adjust(shop_id=product.shop_id, delta=-1)
+
+
+def product_restore(*, product: Product) -> None:
+    """Undo a soft delete (admin): the product and the variants deleted with it return."""
+    with transaction.atomic():
+        if product.deleted_at is None:
+            return
+        Variant.all_objects.filter(product=product, deleted_at=product.deleted_at).update(
+            deleted_at=None
+        )
+        Product.all_objects.filter(pk=product.pk).update(deleted_at=None)
+        shop_product_count_adjust(shop_id=product.shop_id, delta=1)
+        product.deleted_at = None
+
+
+def products_soft_delete_for_shop(*, shop_id: int, at: datetime) -> int:
+    Variant.objects.filter(shop_id=shop_id).update(deleted_at=at)
+    count: int = Product.objects.filter(shop_id=shop_id).update(deleted_at=at)
+    Shop.all_objects.filter(pk=shop_id).update(product_count=0)
+    return count
+
+
+def products_restore_for_shop(*, shop_id: int, deleted_at: datetime) -> int:
+    """Bring back the products (and variants) that closing the shop hid."""
+    Variant.all_objects.filter(shop_id=shop_id, deleted_at=deleted_at).update(deleted_at=None)
+    count: int = Product.all_objects.filter(shop_id=shop_id, deleted_at=deleted_at).update(
+        deleted_at=None
+    )
+    shop_product_count_adjust(shop_id=shop_id, delta=count)
+    return count
+
+
+def variant_create(*, actor: User, product: Product, data: dict[str, Any]) -> Variant:
+    require_member(user=actor, shop=product.shop)
+    with transaction.atomic():
+        product = _lock_product(product)
+        position = Variant.objects.filter(product=product).count()
+        sku = _check_sku(data.get("sku") or f"P{product.pk}-{position + 1}")
+        if _sku_conflict(product.shop, [sku]):
+            raise ValidationError({"sku": ["SKU already used in this shop."]})
+        try:
+            with transaction.atomic():
+                variant = Variant.objects.create(
+                    product=product,
+                    shop_id=product.shop_id,
+                    sku=sku,
+                    price=data["price"],
+                    quantity=0,
+                    attributes=data.get("attributes") or {},
+                    position=data.get("position", position),
+                )
+        except IntegrityError as exc:
+            raise ValidationError({"sku": ["SKU already used in this shop."]}) from exc
+        variant_stock_initialize(variant=variant, quantity=data.get("quantity", 0), actor=actor)
+        _refresh_price_min(product)
+    return variant
+
+
+def _variant_apply(
+    *, actor: User, product: Product, variant: Variant, data: dict[str, Any]
+) -> Variant:
+    """Inside a transaction holding the product lock."""
+    changed: list[str] = []
+    if "sku" in data and data["sku"] != variant.sku:
+        sku = _check_sku(data["sku"])
+        if _sku_conflict(product.shop, [sku], exclude=variant.pk):
+            raise ValidationError({"sku": ["SKU already used in this shop."]})
+        variant.sku = sku
+        changed.append("sku")
+    for field in ("price", "attributes", "position"):
+        if field in data and data[field] is not None:
+            setattr(variant, field, data[field])
+            changed.append(field)
+    if changed:
+        try:
+            with transaction.atomic():
+                variant.save(update_fields=[*changed, "updated_at"])
+        except IntegrityError as exc:
+            raise ValidationError({"sku": ["SKU already used in this shop."]}) from exc
+    if "quantity" in data:
+        variant_stock_set(variant=variant, quantity=data["quantity"], actor=actor)
+    if "price" in changed:
+        _refresh_price_min(product)
+    return variant
+
+
+def variant_update(
+    *, actor: User, product: Product, variant: Variant, data: dict[str, Any]
+) -> Variant:
+    require_member(user=actor, shop=product.shop)
+    with transaction.atomic():
+        product = _lock_product(product)
+        variant = Variant.objects.get(pk=variant.pk)
+        return _variant_apply(actor=actor, product=product, variant=variant, data=data)
+
+
+def variant_delete(*, actor: User, product: Product, variant: Variant) -> None:
+    require_member(user=actor, shop=product.shop)
+    with transaction.atomic():
+        product = _lock_product(product)
+        if Variant.objects.filter(product=product).count() <= 1:
+            raise Conflict("A product keeps at least one variant; delete the product instead.")
+        Variant.objects.filter(pk=variant.pk).update(deleted_at=timezone.now())
+        _refresh_price_min(product)
