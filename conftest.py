@@ -21,8 +21,16 @@ settings.load_profile("souk")
 
 @pytest.fixture(autouse=True)
 def _clean_redis() -> None:
-    """Each xdist worker has its own Redis database; start every test with it empty."""
-    get_redis_connection("default").flushdb()
+    """Start every test with this run's cache, throttle and rate-limit keys gone (other test
+    runs sharing the Redis database keep theirs)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    cache.delete_pattern("*")  # type: ignore[attr-defined]  # django-redis API
+    connection = get_redis_connection("default")
+    stale = list(connection.scan_iter(f"{settings.RATELIMIT_KEY_PREFIX}:*", count=1000))
+    if stale:
+        connection.delete(*stale)
 
 
 @pytest.fixture(autouse=True)
@@ -90,3 +98,53 @@ def artisan(db, user_factory):
 @pytest.fixture
 def admin_user(db, user_factory):
     return user_factory(role="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def shop_factory(db):
+    from souk.shops.tests.factories import ShopFactory
+
+    return ShopFactory
+
+
+@pytest.fixture
+def shop(shop_factory, artisan):
+    """A shop owned by the `artisan` fixture."""
+    return shop_factory(owner=artisan)
+
+
+@pytest.fixture
+def staff(db, user_factory, shop):
+    """An artisan who is staff (not owner) of `shop`."""
+    from souk.shops.tests.factories import add_staff
+
+    user = user_factory(role="artisan")
+    add_staff(shop, user)
+    return user
+
+
+@pytest.fixture
+def other_artisan(db, user_factory, shop_factory):
+    """An artisan who owns a different shop."""
+    user = user_factory(role="artisan")
+    shop_factory(owner=user)
+    return user
+
+
+@pytest.fixture
+def category(db):
+    from souk.catalog.tests.factories import make_category
+
+    return make_category("Ceramics")
+
+
+@pytest.fixture
+def product_factory(db):
+    from souk.catalog.tests.factories import make_product
+
+    return make_product
+
+
+@pytest.fixture
+def product(product_factory, shop, category):
+    return product_factory(shop=shop, category=category)

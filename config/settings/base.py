@@ -87,7 +87,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Short OLTP queries: JIT compilation only adds latency; index scans are cheap on SSDs.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-    f"-c jit=off -c random_page_cost={env.float('DB_RANDOM_PAGE_COST', default=1.1)}"
+    f"-c jit=off -c max_parallel_workers_per_gather=0 "
+    f"-c random_page_cost={env.float('DB_RANDOM_PAGE_COST', default=1.1)}"
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -167,6 +168,7 @@ OTP_TTL_SECONDS = 300
 OTP_MAX_ATTEMPTS = 5
 OTP_RESEND_COOLDOWN_SECONDS = 60
 OTP_MAX_SENDS_PER_HOUR = 5
+RATELIMIT_KEY_PREFIX = "souk:rl"
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="") or None
 
 # --- Email and SMS ----------------------------------------------------------------------------

@@ -6,19 +6,23 @@ import tempfile
 from .base import *  # noqa: F403
 from .base import DATABASES, REDIS_URL, env
 
-# Each pytest-xdist worker gets its own Redis database so that flushing between tests is safe.
-_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-_redis_db = 1 + int(_worker.removeprefix("gw") or 0) % 15
+# Test runs may overlap (parallel runs, two checkouts): each pytest-xdist worker, or else each
+# process, gets its own Redis key prefix and test database, so cleaning up between tests never
+# touches another run.
+_worker = os.environ.get("PYTEST_XDIST_WORKER")
+_slot = _worker or f"p{os.getpid()}"
+_redis_db = 1 + (int(_worker.removeprefix("gw") or 0) if _worker else os.getpid()) % 15
 _redis_base = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS_URL
 TEST_REDIS_URL = f"{_redis_base}/{_redis_db}"
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": TEST_REDIS_URL,
-        "KEY_PREFIX": "souk-test",
+        "KEY_PREFIX": f"souk-test-{_slot}",
         "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
     }
 }
+RATELIMIT_KEY_PREFIX = f"souk-test-{_slot}:rl"
 CELERY_BROKER_URL = TEST_REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -29,6 +33,8 @@ DATABASES["default"]["TEST"] = {
         "DATABASE_TEST_TEMPLATE", default=f"{DATABASES['default']['NAME']}_template"
     )
 }
+if not _worker:  # xdist workers get a suffix of their own
+    DATABASES["default"]["TEST"]["NAME"] = f"test_{DATABASES['default']['NAME']}_{_slot}"
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.gis.db.models import PointField
-from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
-from django.contrib.gis.measure import D
 from django.db import connections
 from django.db.models import F, QuerySet, Value
 
 from souk.core.counting import estimated_count
-from souk.core.search import KnnDistance
+from souk.core.search import BoxOverlaps, ExpandedBox, KnnDistance, SphereDistance
 
 KM_PER_DEGREE = 111.32
 
@@ -32,17 +30,26 @@ class Near:
 
 
 def within(queryset: QuerySet[Any], near: Near, field: str = "location") -> QuerySet[Any]:
-    """Rows whose `field` lies within the radius, nearest first, with `distance` (metres).
+    """Rows whose `field` lies within the radius, nearest first, with `distance` (metres on
+    the sphere).
 
-    `ST_DWithin` bounds the GiST scan and `<->` makes it return rows in distance order, so a
-    page costs the same whether the table has thousands or millions of rows.
+    The bounding-box test (`&&`) bounds the GiST scan and `<->` makes the index return rows in
+    distance order, so a page costs the same whether the table has thousands or millions of
+    rows. (`ST_DWithin` would say the same, but PostgreSQL underestimates how many rows it
+    keeps and then prefers to sort every row in the box; the box and a plain distance test
+    are estimated well.)
     """
     point = near.point
+    metres = near.radius_km * 1000
     as_geography = Value(point, output_field=PointField(geography=True, srid=4326))
     nearby: QuerySet[Any] = (
-        queryset.filter(**{f"{field}__dwithin": (point, D(km=near.radius_km))})
-        .annotate(distance=Distance(field, point))
-        .order_by(KnnDistance(F(field), as_geography), "id")
+        queryset.filter(BoxOverlaps(F(field), ExpandedBox(as_geography, Value(metres))))
+        .annotate(distance=SphereDistance(F(field), as_geography))
+        .filter(distance__lte=metres)
+        # No tie-breaker: a second sort key would make PostgreSQL sort every row in the
+        # circle instead of reading the index in distance order. Rows at equal distance come
+        # in the index's own (stable) order.
+        .order_by(KnnDistance(F(field), as_geography))
     )
     return nearby
 

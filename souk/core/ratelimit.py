@@ -12,6 +12,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django_redis import get_redis_connection
 
 from souk.core.exceptions import RateLimited
@@ -49,7 +50,7 @@ class Limit:
 
 def limit_key(scope: str, identity: str) -> str:
     digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
-    return f"souk:rl:{scope}:{digest}"
+    return f"{settings.RATELIMIT_KEY_PREFIX}:{scope}:{digest}"
 
 
 def limit_hit(rule: Limit, identity: str, *, now: float | None = None) -> None:

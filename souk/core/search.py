@@ -61,6 +61,29 @@ class WebSearchQuery(Func):
         super().__init__(text, config=config)
 
 
+class ExpandedBox(Func):
+    """The bounding box of a geography grown by a distance in metres (what ST_DWithin uses)."""
+
+    function = "_ST_Expand"
+    output_field = models.Field()
+
+
+class BoxOverlaps(Func):
+    """`a && b`: bounding boxes overlap (GiST-indexable)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " && "
+    output_field = models.BooleanField()
+
+
+class SphereDistance(Func):
+    """Metres between two geographies on the sphere: the measure the `<->` operator orders
+    by, so that a nearest-first list and its distances agree (within 0.5% of the spheroid)."""
+
+    template = "ST_Distance(%(expressions)s, false)"
+    output_field = models.FloatField()
+
+
 class KnnDistance(Func):
     """`a <-> b`: the index-assisted (KNN) distance operator, for ORDER BY on GiST."""
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.db import models as gis_models
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
@@ -19,7 +19,7 @@ class Shop(SoftDeleteModel, TimeStampedModel):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=140, unique=True)
     description = models.TextField(blank=True)
-    location = gis_models.PointField(geography=True, srid=4326)
+    location = gis_models.PointField(geography=True, srid=4326, spatial_index=False)
     address = models.CharField(max_length=255)
     phone = models.CharField(max_length=20, blank=True)
     email = models.EmailField(blank=True)
@@ -40,6 +40,11 @@ class Shop(SoftDeleteModel, TimeStampedModel):
         base_manager_name = "all_objects"
         indexes = [
             GinIndex(fields=["search_vector"], name="shops_shop_search_gin"),
+            GistIndex(
+                fields=["location"],
+                name="shops_shop_location_gist",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,7 +10,7 @@ from souk.shops.models import Shop, ShopMember
 
 
 def shop_base() -> QuerySet[Shop]:
-    return Shop.objects.select_related("owner")
+    return Shop.objects.select_related("owner").defer("search_vector")
 
 
 def shop_get(*, shop_id: int) -> Shop | None:

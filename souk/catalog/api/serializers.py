@@ -79,15 +79,11 @@ class ImageSerializer(serializers.ModelSerializer):
         fields = ["id", "url", "thumbnail_url", "alt", "position"]
         read_only_fields = fields
 
-    def _absolute(self, url: str) -> str:
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request and url.startswith("/") else url
-
     def get_url(self, image: ProductImage) -> str:
-        return self._absolute(image.image.url)
+        return _absolute(image.image.url, self.context.get("request"))
 
     def get_thumbnail_url(self, image: ProductImage) -> str:
-        return self._absolute(image.thumbnail.url)
+        return _absolute(image.thumbnail.url, self.context.get("request"))
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -144,7 +140,62 @@ class ProductSerializer(serializers.ModelSerializer):
 
     def get_distance_km(self, product: Product) -> float | None:
         distance = getattr(product, "distance", None)
-        return None if distance is None else round(distance.km, 3)
+        return None if distance is None else round(distance / 1000, 3)
+
+    def to_representation(self, product: Product) -> dict[str, Any]:
+        """The same document the declared fields describe, built directly: lists of products
+        are the hottest path in the API and DRF's per-field machinery costs more than the
+        database queries behind them."""
+        variants = list(product.variants.all())
+        request = self.context.get("request")
+        location = product.location
+        return {
+            "id": product.pk,
+            "shop": {"id": product.shop_id, "name": product.shop.name},
+            "category": {"id": product.category_id, "name": product.category.name},
+            "name": product.name,
+            "slug": product.slug,
+            "description": product.description,
+            "price": f"{product.price_min:.2f}",
+            "currency": settings.CURRENCY,
+            "quantity": sum(variant.quantity for variant in variants),
+            "in_stock": any(variant.quantity > 0 for variant in variants),
+            "attributes": product.attributes,
+            "location": {"lat": round(location.y, 6), "lng": round(location.x, 6)},
+            "rating": f"{product.rating:.2f}",
+            "review_count": product.review_count,
+            "images": [_image(image, request) for image in product.images.all()],
+            "variants": [
+                {
+                    "id": variant.pk,
+                    "sku": variant.sku,
+                    "price": f"{variant.price:.2f}",
+                    "quantity": variant.quantity,
+                    "in_stock": variant.quantity > 0,
+                    "attributes": variant.attributes,
+                }
+                for variant in variants
+            ],
+            "created_at": _TIMESTAMP.to_representation(product.created_at),
+            "distance_km": self.get_distance_km(product),
+        }
+
+
+_TIMESTAMP = serializers.DateTimeField()
+
+
+def _absolute(url: str, request: Any) -> str:
+    return request.build_absolute_uri(url) if request is not None and url.startswith("/") else url
+
+
+def _image(image: ProductImage, request: Any) -> dict[str, Any]:
+    return {
+        "id": image.pk,
+        "url": _absolute(image.image.url, request),
+        "thumbnail_url": _absolute(image.thumbnail.url, request),
+        "alt": image.alt,
+        "position": image.position,
+    }
 
 
 class VariantInputSerializer(serializers.Serializer):
@@ -219,6 +270,12 @@ class ImageUploadSerializer(serializers.Serializer):
 ORDERING_CHOICES = list(ORDERINGS)
 
 
+def _check_price_range(attrs: dict[str, Any]) -> None:
+    low, high = attrs.get("min_price"), attrs.get("max_price")
+    if low is not None and high is not None and low > high:
+        raise serializers.ValidationError({"max_price": ["Must be at least min_price."]})
+
+
 class ProductQuerySerializer(serializers.Serializer):
     search = serializers.CharField(required=False, max_length=200, help_text="Alias: q")
     q = serializers.CharField(required=False, max_length=200, help_text="Alias of search.")
@@ -242,9 +299,7 @@ class ProductQuerySerializer(serializers.Serializer):
         attrs.pop("q", None)
         if attrs.get("search") is not None and not attrs["search"].strip():
             attrs.pop("search")
-        low, high = attrs.get("min_price"), attrs.get("max_price")
-        if low is not None and high is not None and low > high:
-            raise serializers.ValidationError({"max_price": ["Must be at least min_price."]})
+        _check_price_range(attrs)
         return attrs
 
 
@@ -267,6 +322,10 @@ class SearchAliasQuerySerializer(serializers.Serializer):
     category = serializers.IntegerField(required=False, min_value=1)
     in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
     sort = serializers.ChoiceField(required=False, choices=ORDERING_CHOICES)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _check_price_range(attrs)
+        return attrs
 
     def to_product_query(self) -> dict[str, Any]:
         data = dict(self.validated_data)

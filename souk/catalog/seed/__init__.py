@@ -234,6 +234,16 @@ def _secondary_indexes(table: str) -> list[tuple[str, str]]:
         return list(cursor.fetchall())
 
 
+def _foreign_keys(table: str) -> list[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f'",
+            [table],
+        )
+        return list(cursor.fetchall())
+
+
 def _copy(
     rows: Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]],
     total: int,
@@ -276,20 +286,31 @@ def seed_catalog(
         if not products:
             return SeedResult(len(created_shops), 0, 0, time.monotonic() - started)
         rebuild = products >= REBUILD_INDEXES_FROM
-        saved: list[tuple[str, str]] = []
+        tables = (Product._meta.db_table, Variant._meta.db_table)
+        indexes: list[str] = []
+        foreign_keys: list[tuple[str, str, str]] = []
         if rebuild:
             with connection.cursor() as cursor:
+                # Run the deferred checks of the rows written so far (shops, owners): tables
+                # with pending checks cannot be altered.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-                for table in (Product._meta.db_table, Variant._meta.db_table):
+                for table in tables:
+                    foreign_keys += [(table, *fk) for fk in _foreign_keys(table)]
+                for table, name, _ in foreign_keys:
+                    cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+                for table in tables:
                     for name, definition in _secondary_indexes(table):
-                        saved.append((name, definition))
+                        indexes.append(definition)
                         cursor.execute(f'DROP INDEX "{name}"')
         first_id = _reserve_ids(Product, products)
         rows = _product_rows(rng, created_shops, categories, products, first_id)
         variants = _copy(rows, products, report)
         with connection.cursor() as cursor:
-            for _, definition in saved:
+            for definition in indexes:
                 cursor.execute(definition)
+            for table, name, definition in foreign_keys:  # each re-checked in one pass
+                cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
             cursor.execute(
                 "UPDATE shops_shop s SET product_count = c.n FROM "
                 "(SELECT shop_id, count(*) AS n FROM catalog_product WHERE deleted_at IS NULL "

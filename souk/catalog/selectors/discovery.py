@@ -44,6 +44,16 @@ def _query(text: str) -> SearchQuery:
     return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
 
 
+def _excludes_words(text: str) -> bool:
+    """Whether the parsed query holds a NOT ("-blue", "mug(-blue)", ...)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT websearch_to_tsquery(%s::regconfig, %s)::text", [SEARCH_CONFIG, text]
+        )
+        (parsed,) = cursor.fetchone()
+    return "!" in parsed
+
+
 def product_search(
     queryset: QuerySet[Product], text: str, *, ordering: str | None = None
 ) -> Results:
@@ -62,8 +72,15 @@ def product_search(
         ).order_by("-rank", "-search_score", "-id")
         return QuerysetResults(ranked, estimator=lambda: expected)
     by_score = ("-search_score", "-id")
+    # A name match is a full match unless the query excludes words ("-blue"), so the full-text
+    # condition is left out of the first tier: PostgreSQL would multiply the two selectivities
+    # as if independent, expect a handful of rows, and sort every match instead of walking the
+    # score index.
+    names = queryset.filter(name_vector=query)
+    if _excludes_words(text):
+        names = names.filter(search_vector=query)
     return ChainedResults(
-        matched.filter(name_vector=query).order_by(*by_score),
+        names.order_by(*by_score),
         matched.exclude(name_vector=query).order_by(*by_score),
         estimator=lambda: expected,
     )
@@ -71,10 +88,12 @@ def product_search(
 
 # --- suggestions ---------------------------------------------------------------------------
 
+SUGGEST_MAX_SCANNED = 400
+
 SIMILAR_TERM_SQL = """
 SELECT term FROM catalog_searchterm
 WHERE term %% %s
-ORDER BY term <-> %s, product_count DESC
+ORDER BY term <-> %s
 LIMIT %s
 """
 PREFIX_TERM_SQL = """
@@ -125,18 +144,25 @@ def product_suggest(text: str, *, limit: int = 10) -> list[dict[str, Any]]:
         for option in options[1:]:
             alternatives |= SearchQuery(option, search_type="plain", config=SEARCH_CONFIG)
         query = alternatives if query is None else query & alternatives
-    rows = (
+    candidates = (
         Product.objects.filter(name_vector=query)
         .order_by("-search_score", "-id")
-        .values_list("id", "name")[: limit * 4]
+        .values_list("id", "name")
     )
     seen: set[str] = set()
     picked: list[dict[str, Any]] = []
-    for product_id, name in rows:
-        key = " ".join(name.lower().split())
-        if key not in seen:
-            seen.add(key)
-            picked.append({"id": product_id, "name": name})
+    # Read best-first in batches until `limit` distinct names: many products may share a
+    # name. Bounded, so that a very common word still costs a fixed amount.
+    batch = limit * 4
+    for start in range(0, SUGGEST_MAX_SCANNED, batch):
+        rows = list(candidates[start : start + batch])
+        for product_id, name in rows:
+            key = " ".join(name.lower().split())
+            if key not in seen:
+                seen.add(key)
+                picked.append({"id": product_id, "name": name})
+        if len(picked) >= limit or len(rows) < batch:
+            break
     return picked[:limit]
 
 

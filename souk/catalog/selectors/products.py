@@ -36,9 +36,20 @@ class ProductFilters:
 def product_base() -> QuerySet[Product]:
     """Live products with shop, category, variants and images loaded (a fixed number of
     queries however many products are read)."""
-    return Product.objects.select_related("shop", "category").prefetch_related(
-        Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
-        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+    return (
+        Product.objects.select_related("shop", "category")
+        # The search vectors are for the database only; do not ship them to Python.
+        .defer(
+            "search_vector",
+            "name_vector",
+            "shop__search_vector",
+            "shop__location",
+            "shop__description",
+        )
+        .prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+        )
     )
 
 

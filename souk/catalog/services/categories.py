@@ -76,16 +76,23 @@ def category_update(
             category.save(update_fields=["name"])
         if move:
             _check_name(category.name, target_parent, exclude=category.pk)
-            if target_parent is not None:
-                Category.objects.move(category, target_parent, "sorted-child")
-            elif not category.is_root():
-                Category.objects.move(
-                    category, Category.objects.get_root(category), "sorted-sibling"
-                )
+        if move or name is not None:
+            _place_sorted(category, target_parent)
         transaction.on_commit(category_cache_clear)
         enqueue_on_commit(category_products_reindex, category.pk)
     updated: Category = Category.objects.get(pk=category.pk)
     return updated
+
+
+def _place_sorted(category: Category, parent: Category | None) -> None:
+    """(Re)insert `category` under `parent` (None: among the roots) in name order; the tree
+    keeps siblings sorted by their paths, which a rename alone does not update."""
+    if parent is not None:
+        Category.objects.move(category, parent, "sorted-child")
+        return
+    other_root = Category.objects.get_root_nodes().exclude(pk=category.pk).first()
+    if other_root is not None:
+        Category.objects.move(category, other_root, "sorted-sibling")
 
 
 def category_delete(*, category: Category) -> None:

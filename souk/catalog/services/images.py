@@ -81,6 +81,7 @@ def image_prepare(upload: UploadedFile) -> tuple[Encoded, str]:
     fmt = image.format or "JPEG"
     extension, pil_format = FORMATS[fmt]
     upright = ImageOps.exif_transpose(image)  # apply the camera orientation, drop EXIF
+    upright.info.clear()  # comments, XMP, ICC text: nothing of the original file's metadata
     if upright.mode not in ("RGB", "RGBA", "L", "LA"):
         upright = upright.convert("RGBA" if "A" in upright.getbands() else "RGB")
     thumb = upright.copy()

@@ -91,7 +91,8 @@ def product_create(*, actor: User, data: dict[str, Any]) -> Product:
     require_member(user=actor, shop=shop)
     category: Category = data["category"]
     specs = _variant_specs(data)
-    given = [_check_sku(spec["sku"], "variants") for spec in specs if spec.get("sku")]
+    field = "variants" if data.get("variants") else "sku"
+    given = [_check_sku(spec["sku"], field) for spec in specs if spec.get("sku")]
     if len(given) != len(set(given)):
         raise ValidationError({"variants": ["Each variant needs a different SKU."]})
     with transaction.atomic():
@@ -213,12 +214,26 @@ def products_restore_for_shop(*, shop_id: int, deleted_at: datetime) -> int:
     return count
 
 
+def _free_sku(product: Product) -> str:
+    """`P<product>-<n>` with the first n no variant (live or deleted) of the product used."""
+    used = set(Variant.all_objects.filter(product=product).values_list("sku", flat=True))
+    used |= set(
+        Variant.objects.filter(
+            shop_id=product.shop_id, sku__startswith=f"P{product.pk}-"
+        ).values_list("sku", flat=True)
+    )
+    n = len(used) + 1
+    while f"P{product.pk}-{n}" in used:
+        n += 1
+    return f"P{product.pk}-{n}"
+
+
 def variant_create(*, actor: User, product: Product, data: dict[str, Any]) -> Variant:
     require_member(user=actor, shop=product.shop)
     with transaction.atomic():
         product = _lock_product(product)
         position = Variant.objects.filter(product=product).count()
-        sku = _check_sku(data.get("sku") or f"P{product.pk}-{position + 1}")
+        sku = _check_sku(data["sku"]) if data.get("sku") else _free_sku(product)
         if _sku_conflict(product.shop, [sku]):
             raise ValidationError({"sku": ["SKU already used in this shop."]})
         try:

@@ -42,7 +42,7 @@ class ShopSerializer(serializers.ModelSerializer):
 
     def get_distance_km(self, shop: Shop) -> float | None:
         distance = getattr(shop, "distance", None)
-        return None if distance is None else round(distance.km, 3)
+        return None if distance is None else round(distance / 1000, 3)
 
 
 class ShopWriteSerializer(serializers.Serializer):
@@ -51,7 +51,7 @@ class ShopWriteSerializer(serializers.Serializer):
     location = LocationField()
     address = serializers.CharField(max_length=255)
     phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
 
 
 class NearQuerySerializer(serializers.Serializer):
