@@ -41,24 +41,78 @@ PYTHON = sys.executable
 DEFAULT_URL = "postgis://souk:souk@127.0.0.1:5432/souk"
 
 CITIES = {
-    "London": (51.5074, -0.1278), "Paris": (48.8566, 2.3522), "Marrakesh": (31.6295, -7.9811),
-    "Istanbul": (41.0082, 28.9784), "Lagos": (6.5244, 3.3792), "Nairobi": (-1.2921, 36.8219),
-    "Cairo": (30.0444, 31.2357), "Tehran": (35.6892, 51.3890),
-    "Mexico City": (19.4326, -99.1332), "New York": (40.7128, -74.0060),
-    "San Francisco": (37.7749, -122.4194), "Mumbai": (19.0760, 72.8777),
+    "London": (51.5074, -0.1278),
+    "Paris": (48.8566, 2.3522),
+    "Marrakesh": (31.6295, -7.9811),
+    "Istanbul": (41.0082, 28.9784),
+    "Lagos": (6.5244, 3.3792),
+    "Nairobi": (-1.2921, 36.8219),
+    "Cairo": (30.0444, 31.2357),
+    "Tehran": (35.6892, 51.3890),
+    "Mexico City": (19.4326, -99.1332),
+    "New York": (40.7128, -74.0060),
+    "San Francisco": (37.7749, -122.4194),
+    "Mumbai": (19.0760, 72.8777),
 }
 # What people type: single broad words, two and three words, phrases and exclusions.
 SEARCHES = [
-    "mug", "scarf", "wool", "ceramic", "leather", "basket", "candle", "necklace", "rug",
-    "ceramic mug", "wool scarf", "leather wallet", "silver ring", "olive wood spoon",
-    "linen apron", "brass lamp", "stoneware bowl", "soy wax candle", "walnut cutting board",
-    "indigo cotton scarf", "hand-thrown stoneware mug", '"tea towel"', "rug -wool",
-    "terracotta planter", "beeswax candle", "alpaca throw", "copper lantern", "silk scarf",
+    "mug",
+    "scarf",
+    "wool",
+    "ceramic",
+    "leather",
+    "basket",
+    "candle",
+    "necklace",
+    "rug",
+    "ceramic mug",
+    "wool scarf",
+    "leather wallet",
+    "silver ring",
+    "olive wood spoon",
+    "linen apron",
+    "brass lamp",
+    "stoneware bowl",
+    "soy wax candle",
+    "walnut cutting board",
+    "indigo cotton scarf",
+    "hand-thrown stoneware mug",
+    '"tea towel"',
+    "rug -wool",
+    "terracotta planter",
+    "beeswax candle",
+    "alpaca throw",
+    "copper lantern",
+    "silk scarf",
 ]
 SUGGESTS = [
-    "ce", "cer", "ceram", "ceramc", "ceramic m", "wool sc", "wol", "lether", "leather wal",
-    "sil", "silver ri", "brass la", "candl", "beeswx", "ind", "indigo", "rug", "kil", "throw",
-    "ola", "olive wo", "stonew", "porcelian", "basket", "rattan l", "terracota", "neckl",
+    "ce",
+    "cer",
+    "ceram",
+    "ceramc",
+    "ceramic m",
+    "wool sc",
+    "wol",
+    "lether",
+    "leather wal",
+    "sil",
+    "silver ri",
+    "brass la",
+    "candl",
+    "beeswx",
+    "ind",
+    "indigo",
+    "rug",
+    "kil",
+    "throw",
+    "ola",
+    "olive wo",
+    "stonew",
+    "porcelian",
+    "basket",
+    "rattan l",
+    "terracota",
+    "neckl",
 ]
 
 
@@ -87,8 +141,12 @@ def database_url(base: str, name: str) -> str:
 def connect(url: str) -> psycopg.Connection:
     parts = urlsplit(url)
     return psycopg.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username,
-        password=parts.password, dbname=parts.path.lstrip("/"), autocommit=True,
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username,
+        password=parts.password,
+        dbname=parts.path.lstrip("/"),
+        autocommit=True,
     )
 
 
@@ -159,9 +217,20 @@ def server(url: str, workers: int, threads: int):
         "LOG_LEVEL": "WARNING",
     }
     process = subprocess.Popen(
-        [str(Path(PYTHON).parent / "gunicorn"), "config.wsgi:application", "--config",
-         "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(Path(PYTHON).parent / "gunicorn"),
+            "config.wsgi:application",
+            "--config",
+            "deploy/gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "/dev/null",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -343,7 +412,8 @@ def markdown(data: dict[str, Any], results: list[SizeResult], kinds: list[str]) 
         f"{data['settings']['gunicorn_threads']} threads. Latency is measured by the client "
         "(full HTTP round trip).",
         "",
-        "| kind | " + " | ".join(f"{r.products:,} p50 / p95 ms" for r in results)
+        "| kind | "
+        + " | ".join(f"{r.products:,} p50 / p95 ms" for r in results)
         + (" | p95 growth |" if "growth_p95" in data else " |"),
         "|---|" + "---|" * len(results) + ("---|" if "growth_p95" in data else ""),
     ]
@@ -354,8 +424,12 @@ def markdown(data: dict[str, Any], results: list[SizeResult], kinds: list[str]) 
             cells.append(f"{stats['p50_ms']} / {stats['p95_ms']}")
         growth = f" {data['growth_p95'][kind]}x |" if "growth_p95" in data else ""
         lines.append(f"| {kind} | " + " | ".join(cells) + " |" + growth)
-    lines += ["", "Errors (non-200 responses): "
-              + ", ".join(f"{r.products:,}: {sum(r.errors.values())}" for r in results), ""]
+    lines += [
+        "",
+        "Errors (non-200 responses): "
+        + ", ".join(f"{r.products:,}: {sum(r.errors.values())}" for r in results),
+        "",
+    ]
     for result in results:
         lines.append(f"- {result.products:,} products: tables (MB) {result.table_mb}")
     lines.append("")
