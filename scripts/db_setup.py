@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 from psycopg import errors, sql
 
-EXTENSIONS = ("postgis", "pg_trgm")
+EXTENSIONS = ("postgis", "pg_trgm", "btree_gin")
 DEFAULT_URL = "postgis://souk:souk@127.0.0.1:5432/souk"
 NEEDS_SUPERUSER = 3
 

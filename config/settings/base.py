@@ -130,8 +130,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "souk.accounts.tasks.otp_codes_prune",
         "schedule": crontab(minute=5),
     },
-    "catalog.rebuild-search-terms": {
-        "task": "souk.catalog.tasks.search_terms_rebuild",
+    "catalog.rebuild-discovery-maps": {
+        "task": "souk.catalog.tasks.discovery_maps_rebuild",
         "schedule": crontab(minute=20),
     },
 }
@@ -263,7 +263,17 @@ if MEDIA_STORAGE == "s3":
 # Searches the planner expects to match at most this many products are ranked exactly by
 # weighted full-text rank; broader ones by field tier and quality (see catalog.selectors).
 SEARCH_EXACT_RANK_LIMIT = env.int("SEARCH_EXACT_RANK_LIMIT", default=300)
+# Lists read a page by walking their ordering index at most this many entries before falling
+# back to reading the (then few) matches through other indexes: plain filters, read from the
+# index alone; a text test on the index (product names); a text test that reads the table.
+# See souk.core.results.WalkResults.
+DISCOVERY_INDEX_WALK = env.int("DISCOVERY_INDEX_WALK", default=20000)
+SEARCH_INDEX_WALK = env.int("SEARCH_INDEX_WALK", default=20000)
+SEARCH_HEAP_WALK = env.int("SEARCH_HEAP_WALK", default=10000)
 GEOSEARCH_DEFAULT_RADIUS_KM = 10
+# Radius searches with a search word expected to match at most this many products start from
+# the word's index; others walk the location index nearest-first.
+GEOSEARCH_TEXT_FIRST_LIMIT = env.int("GEOSEARCH_TEXT_FIRST_LIMIT", default=2000)
 GEOSEARCH_MAX_RADIUS_KM = 500
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
 IMAGE_MAX_SIDE = 8000

@@ -14,6 +14,8 @@ from souk.core.search import JsonbTsVector, SetWeight, TsConcat, TsVector
 from souk.shops.models import Shop
 
 ALIVE = Q(deleted_at__isnull=True)
+# Columns the product list filters on, carried by its ordering indexes.
+FILTERED = ("category", "shop", "price_min")
 
 # Quality score for products with no reviews: a neutral prior, so that new products are
 # neither buried nor promoted (Bayesian average with PRIOR_WEIGHT pseudo-reviews).
@@ -35,10 +37,15 @@ class Category(MP_Node):
 
 
 class Product(SoftDeleteModel, TimeStampedModel):
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="products")
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    # Indexed by the composite indexes below, which lead with these columns.
+    shop = models.ForeignKey(
+        Shop, on_delete=models.PROTECT, related_name="products", db_index=False
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products", db_index=False
+    )
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=220)
+    slug = models.SlugField(max_length=220, db_index=False)
     description = models.TextField(blank=True)
     attributes = models.JSONField(default=dict, blank=True)
     location = gis_models.PointField(geography=True, srid=4326, spatial_index=False)
@@ -66,24 +73,70 @@ class Product(SoftDeleteModel, TimeStampedModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         base_manager_name = "all_objects"
+        # Lists read product ids from an index first ("index-only"), then fetch one page of
+        # rows: the ordering indexes carry the columns the list filters test, so walking them
+        # never touches the table.
         indexes = [
             GistIndex(fields=["location"], name="catalog_product_location_gist", condition=ALIVE),
-            GinIndex(fields=["search_vector"], name="catalog_product_search_gin", condition=ALIVE),
-            GinIndex(fields=["name_vector"], name="catalog_product_name_gin", condition=ALIVE),
-            models.Index(
-                fields=["search_score", "id"], name="catalog_product_score", condition=ALIVE
+            # Text with the filtered columns (btree_gin): a search narrowed by price, category
+            # or shop is answered inside the index instead of reading every text match.
+            GinIndex(
+                fields=["search_vector", *FILTERED],
+                name="catalog_product_search_gin",
+                condition=ALIVE,
+            ),
+            GinIndex(
+                fields=["name_vector", *FILTERED], name="catalog_product_name_gin", condition=ALIVE
             ),
             models.Index(
-                fields=["created_at", "id"], name="catalog_product_created", condition=ALIVE
+                fields=["search_score", "id"],
+                include=["name_vector", *FILTERED],
+                name="catalog_product_score",
+                condition=ALIVE,
             ),
-            models.Index(fields=["price_min", "id"], name="catalog_product_price", condition=ALIVE),
-            models.Index(fields=["name", "id"], name="catalog_product_name", condition=ALIVE),
-            models.Index(fields=["rating", "id"], name="catalog_product_rating", condition=ALIVE),
+            *[
+                models.Index(
+                    fields=[column, "id"],
+                    include=[c for c in FILTERED if c != column],
+                    name=f"catalog_product_{label}",
+                    condition=ALIVE,
+                )
+                for column, label in (
+                    ("created_at", "created"),
+                    ("price_min", "price"),
+                    ("name", "name"),
+                    ("rating", "rating"),
+                )
+            ],
             models.Index(
-                fields=["shop", "created_at"], name="catalog_product_shop", condition=ALIVE
+                fields=["shop", "created_at", "id"],
+                include=["category", "price_min"],
+                name="catalog_product_shop",
+                condition=ALIVE,
             ),
             models.Index(
-                fields=["category", "created_at"], name="catalog_product_category", condition=ALIVE
+                fields=["category", "created_at", "id"],
+                include=["shop", "price_min"],
+                name="catalog_product_category",
+                condition=ALIVE,
+            ),
+            models.Index(
+                fields=["category", "price_min", "id"],
+                include=["shop"],
+                name="catalog_product_cat_price",
+                condition=ALIVE,
+            ),
+            models.Index(
+                fields=["category", "name", "id"],
+                include=["shop", "price_min"],
+                name="catalog_product_cat_name",
+                condition=ALIVE,
+            ),
+            models.Index(
+                fields=["category", "rating", "id"],
+                include=["shop", "price_min"],
+                name="catalog_product_cat_rating",
+                condition=ALIVE,
             ),
         ]
 
@@ -96,7 +149,9 @@ class Product(SoftDeleteModel, TimeStampedModel):
 
 
 class Variant(SoftDeleteModel, TimeStampedModel):
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="variants")
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="variants", db_index=False
+    )
     # The product's shop, copied so that SKUs are unique per shop and stock is scoped cheaply.
     shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="variants")
     sku = models.CharField(max_length=64)
@@ -171,3 +226,40 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+class SuggestName(models.Model):
+    """Distinct product names (case-folded) for suggestions: one row per name however many
+    products share it, with the best-rated live product of that name."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    name = models.CharField(max_length=200)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    product_count = models.PositiveIntegerField(default=1)
+    score = models.FloatField(default=SCORE_PRIOR_MEAN)
+    name_vector = models.GeneratedField(
+        expression=TsVector("name"), output_field=SearchVectorField(), db_persist=True
+    )
+
+    class Meta:
+        indexes = [GinIndex(fields=["name_vector"], name="catalog_suggestname_gin")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GeoCell(models.Model):
+    """How many live products lie in each 0.1-degree cell: the density map behind radius
+    search counts (PostgreSQL's own statistics misjudge clustered geography)."""
+
+    lat_cell = models.IntegerField()
+    lng_cell = models.IntegerField()
+    products = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lat_cell", "lng_cell"], name="catalog_geocell_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lat_cell / 10}, {self.lng_cell / 10}: {self.products}"

@@ -13,7 +13,9 @@ def category_products_reindex(category_id: int) -> int:
 
 
 @shared_task
-def search_terms_rebuild() -> int:
-    from souk.catalog.services.vocabulary import terms_rebuild
+def discovery_maps_rebuild() -> dict[str, int]:
+    """Recount the suggestion vocabulary and names and the density map from live products."""
+    from souk.catalog.services.geocells import geo_cells_rebuild
+    from souk.catalog.services.vocabulary import names_rebuild, terms_rebuild
 
-    return terms_rebuild()
+    return {"terms": terms_rebuild(), "names": names_rebuild(), "cells": geo_cells_rebuild()}

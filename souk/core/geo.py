@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.gis.db.models import PointField
 from django.contrib.gis.geos import Point
-from django.db import connections
 from django.db.models import F, QuerySet, Value
 
-from souk.core.counting import estimated_count
 from souk.core.search import BoxOverlaps, ExpandedBox, KnnDistance, SphereDistance
 
 KM_PER_DEGREE = 111.32
@@ -54,39 +51,13 @@ def within(queryset: QuerySet[Any], near: Near, field: str = "location") -> Quer
     return nearby
 
 
-def _plan_rows(using: str, sql: str, params: list[Any]) -> int:
-    with connections[using].cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        (plan,) = cursor.fetchone()
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    return int(plan[0]["Plan"]["Plan Rows"])
-
-
-def radius_estimate(queryset: QuerySet[Any], near: Near, field: str = "location") -> int:
-    """How many rows `within(queryset, near)` holds, estimated without reading them.
-
-    PostgreSQL misjudges ST_DWithin on geography but estimates bounding boxes well, so: the
-    box estimate, times circle/square, times the selectivity of the other filters.
-    """
+def bounding_box(near: Near) -> tuple[float, float, float, float]:
+    """(south, west, north, east) in degrees around the circle (clipped to the globe)."""
     lat_span = near.radius_km / KM_PER_DEGREE
     lng_span = near.radius_km / max(0.01, KM_PER_DEGREE * math.cos(math.radians(near.lat)))
-    box = [
-        max(-180.0, near.lng - lng_span),
+    return (
         max(-90.0, near.lat - lat_span),
-        min(180.0, near.lng + lng_span),
+        max(-180.0, near.lng - lng_span),
         min(90.0, near.lat + lat_span),
-    ]
-    model = queryset.model
-    table = connections[queryset.db].ops.quote_name(model._meta.db_table)
-    column = connections[queryset.db].ops.quote_name(model._meta.get_field(field).column)
-    alive = " AND deleted_at IS NULL" if hasattr(model, "deleted_at") else ""
-    in_box = _plan_rows(
-        queryset.db,
-        f"SELECT 1 FROM {table} WHERE {column} && "  # noqa: S608 - identifiers are quoted model names
-        f"ST_MakeEnvelope(%s, %s, %s, %s, 4326)::geography{alive}",
-        box,
+        min(180.0, near.lng + lng_span),
     )
-    everything = max(1, estimated_count(model._default_manager.all()))
-    selectivity = min(1.0, estimated_count(queryset) / everything)
-    return int(in_box * (math.pi / 4) * selectivity)

@@ -11,7 +11,8 @@ _M = TypeVar("_M", bound=models.Model)
 
 
 class TimeStampedModel(models.Model):
-    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    # Not indexed here: each model indexes the orderings it serves (often with other columns).
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -53,7 +54,8 @@ class SoftDeleteModel(models.Model):
     history (`order_line.product`) goes through the base manager, which sees deleted rows too.
     """
 
-    deleted_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    # Not indexed alone (mostly NULL): models use partial indexes `WHERE deleted_at IS NULL`.
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = AliveManager()
     all_objects = AllObjectsManager()

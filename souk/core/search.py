@@ -61,6 +61,14 @@ class WebSearchQuery(Func):
         super().__init__(text, config=config)
 
 
+class TsMatch(Func):
+    """`vector @@ query` written as a function call, which no text index can answer: used
+    where reading rows in another index's order and testing each is the right plan."""
+
+    function = "ts_match_vq"
+    output_field = models.BooleanField()
+
+
 class ExpandedBox(Func):
     """The bounding box of a geography grown by a distance in metres (what ST_DWithin uses)."""
 

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from rest_framework import serializers
 
 from souk.catalog.models import Category, Product, ProductImage, Variant
@@ -146,36 +148,25 @@ class ProductSerializer(serializers.ModelSerializer):
         """The same document the declared fields describe, built directly: lists of products
         are the hottest path in the API and DRF's per-field machinery costs more than the
         database queries behind them."""
-        variants = list(product.variants.all())
+        variants = _variant_rows(product)
         request = self.context.get("request")
-        location = product.location
         return {
             "id": product.pk,
-            "shop": {"id": product.shop_id, "name": product.shop.name},
-            "category": {"id": product.category_id, "name": product.category.name},
+            "shop": {"id": product.shop_id, "name": _related_name(product, "shop")},
+            "category": {"id": product.category_id, "name": _related_name(product, "category")},
             "name": product.name,
             "slug": product.slug,
             "description": product.description,
             "price": f"{product.price_min:.2f}",
             "currency": settings.CURRENCY,
-            "quantity": sum(variant.quantity for variant in variants),
-            "in_stock": any(variant.quantity > 0 for variant in variants),
+            "quantity": sum(variant["quantity"] for variant in variants),
+            "in_stock": any(variant["quantity"] > 0 for variant in variants),
             "attributes": product.attributes,
-            "location": {"lat": round(location.y, 6), "lng": round(location.x, 6)},
+            "location": _coordinates(product),
             "rating": f"{product.rating:.2f}",
             "review_count": product.review_count,
-            "images": [_image(image, request) for image in product.images.all()],
-            "variants": [
-                {
-                    "id": variant.pk,
-                    "sku": variant.sku,
-                    "price": f"{variant.price:.2f}",
-                    "quantity": variant.quantity,
-                    "in_stock": variant.quantity > 0,
-                    "attributes": variant.attributes,
-                }
-                for variant in variants
-            ],
+            "images": [_image(image, request) for image in _image_rows(product)],
+            "variants": [{**variant, "in_stock": variant["quantity"] > 0} for variant in variants],
             "created_at": _TIMESTAMP.to_representation(product.created_at),
             "distance_km": self.get_distance_km(product),
         }
@@ -188,13 +179,66 @@ def _absolute(url: str, request: Any) -> str:
     return request.build_absolute_uri(url) if request is not None and url.startswith("/") else url
 
 
-def _image(image: ProductImage, request: Any) -> dict[str, Any]:
+def _json(value: Any) -> Any:
+    """jsonb read by raw SQL arrives as text (Django leaves decoding to JSONField)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _related_name(product: Product, relation: str) -> str:
+    name = getattr(product, f"{relation}_name", None)
+    return str(name) if name is not None else str(getattr(product, relation).name)
+
+
+def _coordinates(product: Product) -> dict[str, float]:
+    lat = getattr(product, "lat", None)
+    if lat is None:
+        lat, lng = product.location.y, product.location.x
+    else:
+        lng = getattr(product, "lng")  # noqa: B009 - annotated by the page query
+    return {"lat": round(lat, 6), "lng": round(lng, 6)}
+
+
+def _variant_rows(product: Product) -> list[dict[str, Any]]:
+    """{id, sku, price, quantity, attributes} per live variant, in gallery order: from the
+    JSON the list selector reads with the product, else from the database."""
+    rows = _json(getattr(product, "variant_rows", None))
+    if rows is None:
+        rows = [
+            {
+                "id": v.pk,
+                "sku": v.sku,
+                "price": str(v.price),
+                "quantity": v.quantity,
+                "attributes": v.attributes,
+            }
+            for v in product.variants.all()
+        ]
+    return [{**row, "price": f"{Decimal(row['price']):.2f}"} for row in rows]
+
+
+def _image_rows(product: Product) -> list[dict[str, Any]]:
+    rows = _json(getattr(product, "image_rows", None))
+    if rows is None:
+        rows = [
+            {
+                "id": i.pk,
+                "image": i.image.name,
+                "thumbnail": i.thumbnail.name,
+                "alt": i.alt,
+                "position": i.position,
+            }
+            for i in product.images.all()
+        ]
+    return rows or []
+
+
+def _image(image: dict[str, Any], request: Any) -> dict[str, Any]:
     return {
-        "id": image.pk,
-        "url": _absolute(image.image.url, request),
-        "thumbnail_url": _absolute(image.thumbnail.url, request),
-        "alt": image.alt,
-        "position": image.position,
+        "id": image["id"],
+        "url": _absolute(default_storage.url(image["image"]), request),
+        "thumbnail_url": _absolute(default_storage.url(image["thumbnail"]), request),
+        "alt": image["alt"],
+        "position": image["position"],
     }
 
 

@@ -27,7 +27,8 @@ from django.utils.text import slugify
 from souk.accounts.models import User
 from souk.catalog.models import SCORE_PRIOR_MEAN, Category, Product, Variant
 from souk.catalog.seed import vocabulary as v
-from souk.catalog.services.vocabulary import terms_rebuild
+from souk.catalog.services.geocells import geo_cells_rebuild
+from souk.catalog.services.vocabulary import names_rebuild, terms_rebuild
 from souk.shops.models import Shop, ShopMember
 
 Progress = Callable[[int, int], None]
@@ -317,7 +318,15 @@ def seed_catalog(
                 "GROUP BY shop_id) c WHERE s.id = c.shop_id"
             )
         terms_rebuild()
+        names_rebuild()
+        geo_cells_rebuild()
     with connection.cursor() as cursor:
-        for table in ("catalog_product", "catalog_variant", "shops_shop", "catalog_searchterm"):
+        for table in (
+            "catalog_product",
+            "catalog_variant",
+            "shops_shop",
+            "catalog_searchterm",
+            "catalog_suggestname",
+        ):
             cursor.execute(f"ANALYZE {table}")
     return SeedResult(len(created_shops), products, variants, time.monotonic() - started)

@@ -22,6 +22,23 @@ ORDERINGS: dict[str, tuple[str, str]] = {
     "-rating": ("-rating", "-id"),
 }
 DEFAULT_ORDERING = "-created_at"
+# What the API shows of a product (its search vectors stay in the database).
+PRODUCT_FIELDS = (
+    "id",
+    "created_at",
+    "deleted_at",
+    "shop",
+    "category",
+    "name",
+    "slug",
+    "description",
+    "attributes",
+    "location",
+    "price_min",
+    "rating",
+    "review_count",
+    "search_score",
+)
 
 
 @dataclass(frozen=True)
@@ -39,22 +56,56 @@ def product_base() -> QuerySet[Product]:
     return (
         Product.objects.select_related("shop", "category")
         # The search vectors are for the database only; do not ship them to Python.
-        .defer(
-            "search_vector",
-            "name_vector",
-            "shop__search_vector",
-            "shop__location",
-            "shop__description",
-        )
+        .only(*PRODUCT_FIELDS, "shop__name", "category__name")
         .prefetch_related(
-            Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
+            Prefetch(
+                "variants",
+                queryset=Variant.objects.only(
+                    "id", "product", "sku", "price", "quantity", "attributes", "position"
+                ).order_by("position", "id"),
+            ),
             Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
         )
     )
 
 
 def product_get(*, product_id: int) -> Product | None:
-    return product_base().filter(pk=product_id).first()
+    return products_by_id([product_id]).get(product_id)
+
+
+_PAGE_SQL = """
+SELECT p.id, p.created_at, p.shop_id, p.category_id, p.name, p.slug, p.description,
+       p.attributes, p.price_min, p.rating, p.review_count, p.search_score,
+       ST_Y(p.location::geometry) AS lat, ST_X(p.location::geometry) AS lng,
+       s.name AS shop_name, c.name AS category_name,
+       COALESCE((
+           SELECT jsonb_agg(jsonb_build_object(
+                      'id', v.id, 'sku', v.sku, 'price', v.price::text,
+                      'quantity', v.quantity, 'attributes', v.attributes)
+                  ORDER BY v.position, v.id)
+           FROM catalog_variant v WHERE v.product_id = p.id AND v.deleted_at IS NULL
+       ), '[]'::jsonb) AS variant_rows,
+       COALESCE((
+           SELECT jsonb_agg(jsonb_build_object(
+                      'id', i.id, 'image', i.image, 'thumbnail', i.thumbnail,
+                      'alt', i.alt, 'position', i.position)
+                  ORDER BY i.position, i.id)
+           FROM catalog_productimage i WHERE i.product_id = p.id
+       ), '[]'::jsonb) AS image_rows
+FROM catalog_product p
+JOIN shops_shop s ON s.id = p.shop_id
+JOIN catalog_category c ON c.id = p.category_id
+WHERE p.id = ANY(%s) AND p.deleted_at IS NULL
+"""
+
+
+def products_by_id(ids: list[int]) -> dict[int, Product]:
+    """One page of products by id, in one statement: what the API shows of each (shop and
+    category names, coordinates, and its live variants and images as JSON). Lists are the
+    busiest reads in the API, so this skips building the query and related models each time."""
+    if not ids:
+        return {}
+    return {product.pk: product for product in Product.objects.raw(_PAGE_SQL, [list(ids)])}
 
 
 def in_stock_expression() -> Exists:

@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from souk.accounts.models import User
 from souk.catalog.models import Category, Product, Variant
 from souk.catalog.services.stock import variant_stock_initialize, variant_stock_set
-from souk.catalog.services.vocabulary import terms_add
+from souk.catalog.services.vocabulary import names_add, names_remove, terms_add
 from souk.core.exceptions import Conflict, PermissionDeniedError
 from souk.core.permissions import shop_role
 from souk.shops.models import Shop
@@ -136,6 +136,7 @@ def product_create(*, actor: User, data: dict[str, Any]) -> Product:
         _refresh_price_min(product)
         shop_product_count_adjust(shop_id=shop.pk, delta=1)
         terms_add(names=[product.name])
+        names_add(products=[product])
     return product
 
 
@@ -143,16 +144,19 @@ def product_update(*, actor: User, product: Product, data: dict[str, Any]) -> Pr
     require_member(user=actor, shop=product.shop)
     with transaction.atomic():
         product = _lock_product(product)
+        old_name = product.name
         changed: list[str] = []
         for field in PRODUCT_FIELDS:
             if field in data and data[field] is not None:
                 value = data[field].strip() if field == "name" else data[field]
                 setattr(product, field, value)
                 changed.append(field)
-        if "name" in changed:
+        if "name" in changed and product.name != old_name:
             product.slug = slugify(product.name)[:220] or "product"
             changed.append("slug")
             terms_add(names=[product.name])
+            names_remove(product=product, name=old_name)
+            names_add(products=[product])
         if "category" in changed:
             product.category_text = category_text(product.category)
             changed.append("category_text")
@@ -182,6 +186,7 @@ def product_delete(*, actor: User, product: Product) -> None:
         Variant.objects.filter(product=product).update(deleted_at=now)
         Product.objects.filter(pk=product.pk).update(deleted_at=now)
         shop_product_count_adjust(shop_id=product.shop_id, delta=-1)
+        names_remove(product=product, name=product.name)
 
 
 def product_restore(*, product: Product) -> None:

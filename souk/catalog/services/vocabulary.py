@@ -1,4 +1,5 @@
-"""The suggestion vocabulary: every word of live product names, with how many products use it."""
+"""What suggestions search: the vocabulary of words in live product names (to correct and
+complete what was typed) and the distinct product names themselves."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 
-from souk.catalog.models import SearchTerm
+from souk.catalog.models import Product, SearchTerm, SuggestName
 from souk.catalog.text import MAX_LEN, MIN_LEN, name_words
 
 
@@ -37,3 +38,77 @@ def terms_rebuild() -> int:
         cursor.execute("DELETE FROM catalog_searchterm")
         cursor.execute(_REBUILD, [MIN_LEN, MAX_LEN])
         return int(cursor.rowcount)
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+_NAME_UPSERT = """
+INSERT INTO catalog_suggestname (key, name, product_id, product_count, score)
+VALUES (%s, %s, %s, 1, %s)
+ON CONFLICT (key) DO UPDATE SET
+    product_count = catalog_suggestname.product_count + 1,
+    product_id = CASE WHEN EXCLUDED.score > catalog_suggestname.score
+                      THEN EXCLUDED.product_id ELSE catalog_suggestname.product_id END,
+    name = CASE WHEN EXCLUDED.score > catalog_suggestname.score
+                THEN EXCLUDED.name ELSE catalog_suggestname.name END,
+    score = GREATEST(EXCLUDED.score, catalog_suggestname.score)
+"""
+
+
+def names_add(*, products: Iterable[Product]) -> None:
+    """Make the names of new (or renamed) products suggestible at once."""
+    with connection.cursor() as cursor:
+        for product in products:
+            cursor.execute(
+                _NAME_UPSERT,
+                [name_key(product.name), product.name, product.pk, product.search_score],
+            )
+
+
+_NAMES_REBUILD = r"""
+INSERT INTO catalog_suggestname (key, name, product_id, product_count, score)
+SELECT key,
+       (array_agg(name ORDER BY search_score DESC, id DESC))[1],
+       (array_agg(id ORDER BY search_score DESC, id DESC))[1],
+       count(*), max(search_score)
+FROM (
+    SELECT regexp_replace(lower(btrim(name)), '\s+', ' ', 'g') AS key, name, id, search_score
+    FROM catalog_product WHERE deleted_at IS NULL
+) AS live
+GROUP BY key
+"""
+
+
+def names_rebuild() -> int:
+    """Recompute distinct names from live products (best-rated product of each name)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM catalog_suggestname")
+        cursor.execute(_NAMES_REBUILD)
+        return int(cursor.rowcount)
+
+
+def names_remove(*, product: Product, name: str) -> None:
+    """`product` no longer carries `name` (renamed or deleted): count it out, and hand the
+    name to another live product of that name if it was the one suggested."""
+    key = name_key(name)
+    row = SuggestName.objects.select_for_update().filter(key=key).first()
+    if row is None:
+        return
+    if row.product_count <= 1:
+        row.delete()
+        return
+    row.product_count -= 1
+    if row.product_id == product.pk:
+        successor = (
+            Product.objects.filter(name=name)
+            .exclude(pk=product.pk)
+            .order_by("-search_score", "-id")
+            .first()
+        )
+        if successor is None:
+            row.delete()
+            return
+        row.product_id, row.score = successor.pk, successor.search_score
+    row.save(update_fields=["product_count", "product", "score"])

@@ -7,6 +7,7 @@ from django.utils.text import slugify
 
 from souk.catalog.models import Category, Product, Variant
 from souk.catalog.services.products import category_text
+from souk.catalog.services.vocabulary import names_add, terms_add
 from souk.shops.models import Shop
 
 
@@ -53,4 +54,6 @@ def make_product(
             position=index,
         )
     Shop.objects.filter(pk=shop.pk).update(product_count=shop.products.count())
+    terms_add(names=[product.name])  # as the product services do
+    names_add(products=[product])
     return product
