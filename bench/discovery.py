@@ -461,6 +461,12 @@ def markdown(data: dict[str, Any], results: list[SizeResult], kinds: list[str]) 
         lines.append(f"| {kind} | " + " | ".join(cells) + " |" + growth)
     lines += [
         "",
+        "`search` is text queries (sometimes with `in_stock`); `search+price` is text queries "
+        "with a `max_price` bound, reported apart: a bound that cuts across the matches can make "
+        "the fallback read every product in that price range (see docs/discovery.md).",
+    ]
+    lines += [
+        "",
         "Errors (non-200 responses): "
         + ", ".join(f"{r.products:,}: {sum(r.errors.values())}" for r in results),
         "",
