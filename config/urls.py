@@ -10,6 +10,8 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("souk.accounts.api.urls")),
     path("", include("souk.shops.api.urls")),
     path("", include("souk.catalog.api.urls")),
+    path("", include("souk.inventory.api.urls")),
+    path("", include("souk.orders.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("schema.yaml", SpectacularAPIView.as_view(), name="schema-yaml"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "souk.accounts",
     "souk.shops",
     "souk.catalog",
+    "souk.inventory",
+    "souk.orders",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +131,18 @@ CELERY_BEAT_SCHEDULE = {
     "accounts.prune-expired-otp-codes": {
         "task": "souk.accounts.tasks.otp_codes_prune",
         "schedule": crontab(minute=5),
+    },
+    "inventory.rescan-low-stock": {
+        "task": "souk.inventory.tasks.alerts_rescan",
+        "schedule": crontab(minute=35),
+    },
+    "orders.expire-unpaid": {
+        "task": "souk.orders.tasks.orders_expire",
+        "schedule": 60.0,
+    },
+    "core.prune-idempotency-records": {
+        "task": "souk.core.tasks.idempotency_prune",
+        "schedule": crontab(minute=45),
     },
     "catalog.rebuild-discovery-maps": {
         "task": "souk.catalog.tasks.discovery_maps_rebuild",
@@ -224,7 +238,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "souk.orders.models.Order.Status",
+        "DeliveryStatusEnum": "souk.orders.models.DeliverySchedule.State",
+    },
     "SCHEMA_PATH_PREFIX": r"/api/",
 }
 
@@ -282,6 +299,12 @@ IMAGE_THUMBNAIL_SIDE = 400
 
 # --- Business settings -----------------------------------------------------------------------
 CURRENCY = env.str("CURRENCY", default="USD").upper()
+LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=3)
+ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=30)
+IDEMPOTENCY_TTL_HOURS = 24
+# A request holding an idempotency key that has not finished after this long is taken as
+# abandoned (its process died) and may be retried.
+IDEMPOTENCY_STALE_SECONDS = 120
 
 # --- Logging ---------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

@@ -3,7 +3,7 @@ from django.contrib.gis.admin import GISModelAdmin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from souk.catalog.models import Category, Product, ProductImage, SearchTerm, Variant
+from souk.catalog.models import Category, Product, ProductImage, Review, SearchTerm, Variant
 from souk.catalog.selectors.categories import category_cache_clear
 from souk.catalog.services.products import product_restore
 
@@ -27,7 +27,8 @@ class VariantInline(admin.TabularInline):
     model = Variant
     extra = 0
     fields = ["sku", "price", "quantity", "attributes", "position", "deleted_at"]
-    readonly_fields = ["deleted_at"]
+    # Stock moves only through the inventory ledger (adjustments, purchases, orders).
+    readonly_fields = ["quantity", "deleted_at"]
 
     def get_queryset(self, request):
         return Variant.all_objects.all()
@@ -74,3 +75,15 @@ class ProductAdmin(GISModelAdmin):
 class SearchTermAdmin(admin.ModelAdmin):
     list_display = ["term", "product_count"]
     search_fields = ["term"]
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ["product", "customer", "rating", "title", "created_at"]
+    list_filter = ["rating"]
+    search_fields = ["product__name", "customer__email", "title"]
+    raw_id_fields = ["product", "customer"]
+    readonly_fields = ["product", "customer", "rating", "created_at"]
+
+    def has_add_permission(self, request):
+        return False

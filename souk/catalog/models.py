@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.gis.db import models as gis_models
 from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
@@ -263,3 +264,28 @@ class GeoCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lat_cell / 10}, {self.lng_cell / 10}: {self.products}"
+
+
+class Review(TimeStampedModel):
+    """A customer's rating of a product they received; one per customer and product."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reviews")
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews"
+    )
+    rating = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=120, blank=True)
+    body = models.TextField(blank=True, max_length=5000)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "customer"], name="catalog_review_once"),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1) & Q(rating__lte=5), name="catalog_review_rating_1_5"
+            ),
+        ]
+        indexes = [models.Index(fields=["product", "-created_at"], name="catalog_review_product")]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5 on {self.product_id}"

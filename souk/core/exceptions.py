@@ -51,6 +51,16 @@ class DomainError(Exception):
         super().__init__(self.detail)
 
 
+class InvalidInput(DomainError):
+    """A 400 whose `errors` need nesting that Django's ValidationError cannot carry (per list
+    item, say)."""
+
+    status_code = 400
+    code = "validation_error"
+    title = "Invalid input"
+    default_detail = "Invalid input."
+
+
 class InvalidTransition(DomainError):
     status_code = 409
     code = "invalid_transition"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -77,3 +78,35 @@ class SoftDeleteModel(models.Model):
         if self.deleted_at is not None:
             self.deleted_at = None
             self.save(update_fields=["deleted_at"])
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a request made with an `Idempotency-Key`, replayed for 24 hours
+    to retries of the same request by the same caller."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_records"
+    )
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=100, help_text="Method and route of the request.")
+    request_hash = models.CharField(max_length=64)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "scope", "key"], name="core_idempotency_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="core_idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} ({self.state})"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, overload
 
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
@@ -15,6 +16,41 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def window(self, request: Request) -> tuple[int, int]:
+        """(offset, limit) of the page the request asks for, for rows fetched a page at a time
+        (see `PrefetchedPage`). An invalid page number is reported by `paginate_queryset`."""
+        size = self.get_page_size(request) or self.page_size
+        raw = request.query_params.get(self.page_query_param, "1")
+        number = int(raw) if raw.isdigit() and int(raw) > 0 else 1
+        return (number - 1) * size, size
+
+
+class PrefetchedPage(Sequence[Any]):
+    """One page of rows fetched together with the total (from a cache, say), shaped so that
+    `PageNumberPagination.paginate_queryset` can page over it without fetching again."""
+
+    def __init__(self, *, count: int, offset: int, rows: list[Any]) -> None:
+        self._count, self._offset, self._rows = count, offset, rows
+
+    def count(self) -> int:  # type: ignore[override]
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            start = (index.start or 0) - self._offset
+            stop = (index.stop if index.stop is not None else self._count) - self._offset
+            return self._rows[max(start, 0) : max(stop, 0)]
+        return self._rows[index - self._offset]
 
 
 class EstimatedCountPagination(pagination.BasePagination):

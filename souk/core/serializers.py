@@ -46,6 +46,13 @@ class LocationField(serializers.Field):
         return {"lat": round(value.y, 6), "lng": round(value.x, 6)}
 
 
+class RefSerializer(serializers.Serializer):
+    """A reference to another object: its id and display name."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class ProblemSerializer(serializers.Serializer):
     """RFC 9457 problem details, as every error response is shaped."""
 

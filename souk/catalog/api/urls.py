@@ -21,5 +21,6 @@ urlpatterns = [
     path(
         "products/<int:pk>/images/<int:iid>/", views.ImageDetailView.as_view(), name="image-detail"
     ),
+    path("products/<int:pk>/reviews/", views.ReviewListView.as_view(), name="review-list"),
     path("search/products/", views.SearchProductsView.as_view(), name="search-products"),
 ]

@@ -13,13 +13,15 @@ from rest_framework.response import Response
 
 from souk.accounts.api.auth import request_user
 from souk.catalog.api import serializers as s
-from souk.catalog.models import Category, Product, ProductImage, Variant
+from souk.catalog.models import Category, Product, ProductImage, Review, Variant
 from souk.catalog.selectors import categories as category_selectors
 from souk.catalog.selectors.discovery import product_discover, product_suggest
 from souk.catalog.selectors.products import ProductFilters, product_get
+from souk.catalog.selectors.reviews import product_reviews
 from souk.catalog.services import categories as category_services
 from souk.catalog.services import images as image_services
 from souk.catalog.services import products as product_services
+from souk.catalog.services import reviews as review_services
 from souk.core.exceptions import DomainError, NotFound
 from souk.core.geo import Near
 from souk.core.pagination import EstimatedCountPagination
@@ -402,3 +404,34 @@ class CategoryDetailView(GenericAPIView):
     def delete(self, request: Request, pk: int) -> Response:
         category_services.category_delete(category=self.get_category())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["catalog"])
+class ReviewListView(ProductObjectMixin, GenericAPIView):
+    serializer_class = s.ReviewSerializer
+    queryset = Review.objects.none()
+
+    def get_permissions(self) -> list[Any]:
+        if self.request.method == "POST":
+            return [IsAuthenticated()]
+        return [AllowAny()]
+
+    @extend_schema(operation_id="products_reviews_list", description="Newest first.")
+    def get(self, request: Request, pk: int) -> Response:
+        page = self.paginate_queryset(product_reviews(product=self.get_product()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.ReviewCreateSerializer,
+        responses={201: s.ReviewSerializer},
+        description="Customers who received the product (a delivered order line of it) review "
+        "it once: 403 without such a line, 409 `conflict` for a second review.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = s.ReviewCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = review_services.review_create(
+            customer=request_user(request), product=self.get_product(), **data.validated_data
+        )
+        created = product_reviews(product=self.get_product()).get(pk=review.pk)
+        return Response(self.get_serializer(created).data, status=status.HTTP_201_CREATED)

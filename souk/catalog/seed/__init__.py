@@ -18,6 +18,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
@@ -29,6 +30,7 @@ from souk.catalog.models import SCORE_PRIOR_MEAN, Category, Product, Variant
 from souk.catalog.seed import vocabulary as v
 from souk.catalog.services.geocells import geo_cells_rebuild
 from souk.catalog.services.vocabulary import names_rebuild, terms_rebuild
+from souk.inventory.models import StockMovement
 from souk.shops.models import Shop, ShopMember
 
 Progress = Callable[[int, int], None]
@@ -270,6 +272,28 @@ def _copy(
     return variants_written
 
 
+def _stock_opened(first_id: int, end_id: int) -> None:
+    """The seeded stock enters the ledger as opening adjustments (so stock equals the sum of
+    its movements), and variants that start low get their alert, marked as announced so that
+    loading data does not email every shop."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO inventory_stockmovement (variant_id, shop_id, delta, reason, reference, "
+            "quantity_after, note, created_at) "
+            "SELECT id, shop_id, quantity, %s, 'seed', quantity, 'opening stock', created_at "
+            "FROM catalog_variant WHERE product_id >= %s AND product_id < %s AND quantity > 0",
+            [StockMovement.Reason.ADJUSTMENT, first_id, end_id],
+        )
+        cursor.execute(
+            "INSERT INTO inventory_inventoryalert (shop_id, variant_id, quantity, threshold, "
+            "created_at, notified_at) "
+            "SELECT shop_id, id, quantity, %s, now(), now() FROM catalog_variant "
+            "WHERE product_id >= %s AND product_id < %s AND quantity <= %s "
+            "ON CONFLICT (variant_id) WHERE resolved_at IS NULL DO NOTHING",
+            [settings.LOW_STOCK_THRESHOLD, first_id, end_id, settings.LOW_STOCK_THRESHOLD],
+        )
+
+
 def seed_catalog(
     *,
     shops: int,
@@ -287,7 +311,7 @@ def seed_catalog(
         if not products:
             return SeedResult(len(created_shops), 0, 0, time.monotonic() - started)
         rebuild = products >= REBUILD_INDEXES_FROM
-        tables = (Product._meta.db_table, Variant._meta.db_table)
+        tables = (Product._meta.db_table, Variant._meta.db_table, StockMovement._meta.db_table)
         indexes: list[str] = []
         foreign_keys: list[tuple[str, str, str]] = []
         if rebuild:
@@ -307,6 +331,7 @@ def seed_catalog(
         first_id = _reserve_ids(Product, products)
         rows = _product_rows(rng, created_shops, categories, products, first_id)
         variants = _copy(rows, products, report)
+        _stock_opened(first_id, first_id + products)
         with connection.cursor() as cursor:
             for definition in indexes:
                 cursor.execute(definition)
@@ -327,6 +352,7 @@ def seed_catalog(
             "shops_shop",
             "catalog_searchterm",
             "catalog_suggestname",
+            "inventory_stockmovement",
         ):
             cursor.execute(f"ANALYZE {table}")
     return SeedResult(len(created_shops), products, variants, time.monotonic() - started)

@@ -112,3 +112,10 @@ def names_remove(*, product: Product, name: str) -> None:
             return
         row.product_id, row.score = successor.pk, successor.search_score
     row.save(update_fields=["product_count", "product", "score"])
+
+
+def names_rescore(*, product: Product) -> None:
+    """The product's quality score changed: its name's best product may now be this one."""
+    SuggestName.objects.filter(key=name_key(product.name), score__lt=product.search_score).update(
+        product_id=product.pk, name=product.name, score=product.search_score
+    )

@@ -8,6 +8,7 @@ from django.utils.text import slugify
 from souk.catalog.models import Category, Product, Variant
 from souk.catalog.services.products import category_text
 from souk.catalog.services.vocabulary import names_add, terms_add
+from souk.inventory.models import StockMovement
 from souk.shops.models import Shop
 
 
@@ -44,7 +45,7 @@ def make_product(
         price_min=min(Decimal(str(spec["price"])) for spec in specs),
     )
     for index, spec in enumerate(specs):
-        Variant.objects.create(
+        variant = Variant.objects.create(
             product=product,
             shop=shop,
             sku=spec.get("sku") or f"P{product.pk}-{index + 1}",
@@ -53,6 +54,15 @@ def make_product(
             attributes=spec.get("attributes", {}),
             position=index,
         )
+        if variant.quantity:  # opening stock enters the ledger, as the seed does
+            StockMovement.objects.create(
+                variant=variant,
+                shop=shop,
+                delta=variant.quantity,
+                reason=StockMovement.Reason.ADJUSTMENT,
+                reference="opening",
+                quantity_after=variant.quantity,
+            )
     Shop.objects.filter(pk=shop.pk).update(product_count=shop.products.count())
     terms_add(names=[product.name])  # as the product services do
     names_add(products=[product])

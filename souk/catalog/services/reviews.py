@@ -1,0 +1,56 @@
+"""Product reviews by customers who received the product; product and shop ratings (and the
+search quality score) kept current in the same transaction."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Avg, Count
+
+from souk.accounts.models import User
+from souk.catalog.models import SCORE_PRIOR_MEAN, SCORE_PRIOR_WEIGHT, Product, Review
+from souk.catalog.services.vocabulary import names_rescore
+from souk.core.exceptions import Conflict, PermissionDeniedError
+from souk.orders.selectors import customer_received
+from souk.shops.models import Shop
+
+TWO = Decimal("0.01")
+
+
+def _average(total: float | None) -> Decimal:
+    return Decimal(str(total or 0)).quantize(TWO, rounding=ROUND_HALF_UP)
+
+
+def review_create(
+    *, customer: User, product: Product, rating: int, title: str = "", body: str = ""
+) -> Review:
+    if not customer_received(user=customer, product_id=product.pk):
+        raise PermissionDeniedError("Only customers who received this product may review it.")
+    with transaction.atomic():
+        locked = Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
+        try:
+            with transaction.atomic():
+                review = Review.objects.create(
+                    product=locked, customer=customer, rating=rating, title=title, body=body
+                )
+        except IntegrityError as exc:
+            raise Conflict("You have already reviewed this product.") from exc
+        stats = Review.objects.filter(product=locked).aggregate(avg=Avg("rating"), n=Count("id"))
+        count = stats["n"]
+        total = (stats["avg"] or 0) * count
+        locked.rating = _average(stats["avg"])
+        locked.review_count = count
+        locked.search_score = (SCORE_PRIOR_MEAN * SCORE_PRIOR_WEIGHT + total) / (
+            SCORE_PRIOR_WEIGHT + count
+        )
+        locked.save(update_fields=["rating", "review_count", "search_score", "updated_at"])
+        names_rescore(product=locked)
+        shop = Shop.objects.select_for_update().get(pk=locked.shop_id)
+        shop_stats = Review.objects.filter(product__shop=shop).aggregate(
+            avg=Avg("rating"), n=Count("id")
+        )
+        shop.rating = _average(shop_stats["avg"])
+        shop.review_count = shop_stats["n"]
+        shop.save(update_fields=["rating", "review_count", "updated_at"])
+    return review

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from souk.core.serializers import MoneyField, RefSerializer
+from souk.inventory.models import Purchase, StockMovement
+from souk.shops.models import Shop
+
+MAX_UNITS = 1_000_000
+MAX_PURCHASE_LINES = 200
+
+
+class InventoryRowSerializer(serializers.Serializer):
+    variant = serializers.IntegerField()
+    sku = serializers.CharField()
+    product = RefSerializer()
+    quantity = serializers.IntegerField(help_text="Units in stock (free to sell).")
+    reserved = serializers.IntegerField(
+        help_text="Units held by orders awaiting payment (already taken out of `quantity`; "
+        "they come back if those orders expire or are cancelled)."
+    )
+    low_stock = serializers.BooleanField()
+
+
+class AlertSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    product = RefSerializer()
+    variant = serializers.IntegerField()
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField(help_text="Stock when the alert was raised.")
+    threshold = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class ShopQuerySerializer(serializers.Serializer):
+    shop = serializers.IntegerField(min_value=1)
+
+
+class MovementQuerySerializer(ShopQuerySerializer):
+    variant = serializers.IntegerField(min_value=1, required=False)
+
+
+class MovementSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StockMovement
+        fields = [
+            "id",
+            "variant",
+            "delta",
+            "reason",
+            "reference",
+            "quantity_after",
+            "actor",
+            "note",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(RefSerializer(allow_null=True))
+    def get_actor(self, movement: StockMovement) -> dict[str, Any] | None:
+        user = movement.actor
+        if user is None:
+            return None
+        return {"id": user.pk, "name": user.get_full_name() or user.email}
+
+
+class AdjustmentSerializer(serializers.Serializer):
+    variant = serializers.IntegerField(min_value=1)
+    delta = serializers.IntegerField(min_value=-MAX_UNITS, max_value=MAX_UNITS)
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+    def validate_delta(self, value: int) -> int:
+        if value == 0:
+            raise serializers.ValidationError("Use a non-zero change.")
+        return value
+
+
+class PurchaseLineSerializer(serializers.Serializer):
+    variant = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_UNITS)
+    unit_cost = MoneyField(min_value=Decimal("0"), max_value=Decimal("99999999"))
+
+
+class PurchaseCreateSerializer(serializers.Serializer):
+    shop = serializers.PrimaryKeyRelatedField(queryset=Shop.objects.all())
+    supplier = serializers.CharField(max_length=200)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    purchased_at = serializers.DateField()
+    items = PurchaseLineSerializer(  # type: ignore[call-arg]
+        many=True, allow_empty=False, max_length=MAX_PURCHASE_LINES
+    )
+
+    def validate_items(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        variants = [line["variant"] for line in items]
+        if len(set(variants)) != len(variants):
+            raise serializers.ValidationError("Each variant may appear once.")
+        return items
+
+
+class PurchaseListQuerySerializer(serializers.Serializer):
+    shop = serializers.IntegerField(min_value=1, required=False)
+
+
+class PurchaseItemSerializer(serializers.Serializer):
+    variant = serializers.IntegerField(source="variant_id")
+    sku = serializers.CharField(source="variant.sku")
+    quantity = serializers.IntegerField()
+    unit_cost = MoneyField()
+
+
+class PurchaseSerializer(serializers.ModelSerializer):
+    items = PurchaseItemSerializer(many=True, read_only=True)
+    total_cost = serializers.SerializerMethodField()
+    currency = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Purchase
+        fields = [
+            "id",
+            "shop",
+            "supplier",
+            "reference",
+            "purchased_at",
+            "items",
+            "total_cost",
+            "currency",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(MoneyField())
+    def get_total_cost(self, purchase: Purchase) -> str:
+        total = sum((item.unit_cost * item.quantity for item in purchase.items.all()), Decimal(0))
+        return f"{total:.2f}"
+
+    def get_currency(self, purchase: Purchase) -> str:
+        return str(settings.CURRENCY)

@@ -1,0 +1,144 @@
+"""Changing stock: the only way a variant's quantity moves.
+
+Every change locks the variants (primary-key order), refuses to take any of them below zero
+(listing every short variant at once), updates the quantities, writes one ledger movement per
+variant, and keeps low-stock alerts and the inventory caches current. Stock therefore always
+equals the sum of its movements.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from souk.accounts.models import User
+from souk.catalog.models import Variant
+from souk.core.exceptions import DomainError
+from souk.inventory.locks import variants_lock
+from souk.inventory.models import StockMovement
+from souk.inventory.services.alerts import alerts_update
+from souk.inventory.services.caches import inventory_changed
+
+Reason = StockMovement.Reason
+
+
+class InsufficientStock(DomainError):
+    status_code = 409
+    code = "insufficient_stock"
+    title = "Insufficient stock"
+
+    def __init__(self, shortages: list[dict[str, Any]], *, field: str = "items") -> None:
+        count = len(shortages)
+        super().__init__(
+            f"{count} item{'s are' if count != 1 else ' is'} short of stock.",
+            errors={field: shortages},
+        )
+        self.shortages = shortages
+
+
+@dataclass(frozen=True)
+class StockChange:
+    variant_id: int
+    delta: int
+
+
+def _net(changes: Iterable[StockChange]) -> dict[int, int]:
+    net: dict[int, int] = defaultdict(int)
+    for change in changes:
+        net[change.variant_id] += change.delta
+    return {variant_id: delta for variant_id, delta in net.items() if delta}
+
+
+def stock_shortages(
+    locked: dict[int, Variant], wanted: dict[int, int], *, sellable_only: bool = True
+) -> list[dict[str, Any]]:
+    """Variants that cannot give `wanted[id]` units: {variant, requested, available}."""
+    short = []
+    for variant_id in sorted(wanted):
+        requested = wanted[variant_id]
+        variant = locked.get(variant_id)
+        sellable = variant is not None and not (
+            sellable_only and (variant.deleted_at is not None or variant.product.deleted_at)
+        )
+        available = variant.quantity if variant is not None and sellable else 0
+        if requested > available:
+            short.append({"variant": variant_id, "requested": requested, "available": available})
+    return short
+
+
+def stock_apply(
+    *,
+    changes: Iterable[StockChange],
+    reason: str,
+    reference: str = "",
+    actor: User | None = None,
+    note: str = "",
+    locked: dict[int, Variant] | None = None,
+) -> list[StockMovement]:
+    """Apply stock changes atomically (see the module docstring). `locked` are variants the
+    caller already locked (in primary-key order); the rest are locked here."""
+    net = _net(changes)
+    if not net:
+        return []
+    with transaction.atomic():
+        variants = dict(locked or {})
+        missing = [variant_id for variant_id in net if variant_id not in variants]
+        variants.update(variants_lock(missing))
+        short = stock_shortages(
+            variants,
+            {vid: -delta for vid, delta in net.items() if delta < 0},
+            sellable_only=False,
+        )
+        unknown = [vid for vid in net if vid not in variants]
+        if unknown:
+            short += [
+                {"variant": vid, "requested": abs(net[vid]), "available": 0} for vid in unknown
+            ]
+        if short:
+            raise InsufficientStock(short)
+        movements = []
+        for variant_id in sorted(net):
+            variant = variants[variant_id]
+            delta = net[variant_id]
+            Variant.all_objects.filter(pk=variant_id).update(quantity=F("quantity") + delta)
+            variant.quantity += delta
+            movements.append(
+                StockMovement(
+                    variant_id=variant_id,
+                    shop_id=variant.shop_id,
+                    delta=delta,
+                    reason=reason,
+                    reference=reference[:64],
+                    quantity_after=variant.quantity,
+                    actor=actor,
+                    note=note[:255],
+                )
+            )
+        StockMovement.objects.bulk_create(movements)
+        alerts_update(variants=[variants[variant_id] for variant_id in sorted(net)])
+        inventory_changed(shop_ids={variants[variant_id].shop_id for variant_id in net})
+    return movements
+
+
+def stock_set(
+    *, variant: Variant, quantity: int, actor: User | None, note: str = ""
+) -> StockMovement | None:
+    """Set a variant's stock to `quantity` (an adjustment of the difference)."""
+    with transaction.atomic():
+        locked = variants_lock([variant.pk])
+        delta = quantity - locked[variant.pk].quantity
+        moves = stock_apply(
+            changes=[StockChange(variant.pk, delta)],
+            reason=Reason.ADJUSTMENT,
+            reference=f"variant:{variant.pk}",
+            actor=actor,
+            note=note,
+            locked=locked,
+        )
+        variant.quantity = quantity
+    return moves[0] if moves else None

@@ -1,0 +1,87 @@
+"""Order reads, always scoped to what the caller may see."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from souk.accounts.models import User
+from souk.core.permissions import is_platform_admin
+from souk.orders.models import Checkout, Coupon, DeliverySchedule, Order, OrderItem
+from souk.shops.models import Shop, ShopMember
+
+
+def _base() -> QuerySet[Order]:
+    return Order.objects.select_related("shop", "customer", "delivery", "coupon").prefetch_related(
+        Prefetch("items", queryset=OrderItem.objects.order_by("id"))
+    )
+
+
+def orders_visible(*, user: User) -> QuerySet[Order]:
+    """Orders the user placed, plus those of shops they belong to; all for administrators."""
+    if is_platform_admin(user):
+        return _base()
+    member_of = ShopMember.objects.filter(user=user).values("shop_id")
+    return _base().filter(Q(customer=user) | Q(shop_id__in=member_of))
+
+
+def order_get(*, user: User, order_id: int) -> Order | None:
+    return orders_visible(user=user).filter(pk=order_id).first()
+
+
+def order_list(
+    *,
+    user: User,
+    shop: Shop | None = None,
+    status: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> QuerySet[Order]:
+    """The caller's own orders; with `shop`, that shop's (caller must be a member); all for
+    administrators without `shop`."""
+    if shop is not None:
+        orders = _base().filter(shop=shop)
+    elif is_platform_admin(user):
+        orders = _base()
+    else:
+        orders = _base().filter(customer=user)
+    if status:
+        orders = orders.filter(status=status)
+    if created_after:
+        orders = orders.filter(created_at__gte=created_after)
+    if created_before:
+        orders = orders.filter(created_at__lt=created_before)
+    return orders.order_by("-created_at", "-id")
+
+
+def checkout_get(*, user: User, checkout_id: int) -> Checkout | None:
+    """The user's checkout with its orders (as `order_get` loads them)."""
+    return (
+        Checkout.objects.filter(user=user, pk=checkout_id)
+        .prefetch_related(Prefetch("orders", queryset=_base().order_by("shop_id", "id")))
+        .first()
+    )
+
+
+def delivery_of(order: Order) -> DeliverySchedule:
+    """The order's delivery schedule (every order gets one when placed)."""
+    schedule = getattr(order, "delivery", None)
+    if schedule is None:
+        schedule, _ = DeliverySchedule.objects.get_or_create(order=order)
+    return schedule
+
+
+def coupons_visible(*, user: User) -> QuerySet[Coupon]:
+    coupons = Coupon.objects.select_related("shop")
+    if is_platform_admin(user):
+        return coupons
+    member_of = ShopMember.objects.filter(user=user).values("shop_id")
+    return coupons.filter(shop_id__in=member_of)
+
+
+def customer_received(*, user: User, product_id: int) -> bool:
+    """Whether the user has a delivered order line of this product."""
+    return OrderItem.objects.filter(
+        order__customer=user, order__status=Order.Status.DELIVERED, product_id=product_id
+    ).exists()

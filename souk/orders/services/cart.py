@@ -1,0 +1,194 @@
+"""The cart: one per user, created on first use; one line per variant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from souk.accounts.models import User
+from souk.catalog.models import Product, Variant
+from souk.core.exceptions import NotFound
+from souk.inventory.services.stock import InsufficientStock
+from souk.orders.locks import cart_lock
+from souk.orders.models import Cart, CartItem, Coupon
+from souk.orders.services.pricing import (
+    ZERO,
+    CouponInvalid,
+    PricedLine,
+    coupon_applicable,
+    coupon_discount,
+    coupon_find,
+)
+
+MAX_LINE_QUANTITY = 1000
+
+
+def _sellable(variant: Variant) -> bool:
+    return variant.deleted_at is None and variant.product.deleted_at is None
+
+
+def _check_stock(variant: Variant, quantity: int) -> None:
+    available = variant.quantity if _sellable(variant) else 0
+    if quantity > available:
+        raise InsufficientStock(
+            [{"variant": variant.pk, "requested": quantity, "available": available}]
+        )
+
+
+def variant_for(*, variant_id: int | None, product_id: int | None) -> Variant:
+    """The variant meant by {variant} or {product} (a product with exactly one variant)."""
+    if variant_id is not None:
+        variant = Variant.objects.select_related("product").filter(pk=variant_id).first()
+        if variant is None or variant.product.deleted_at is not None:
+            raise ValidationError({"variant": ["No such variant."]})
+        return variant
+    product = Product.objects.filter(pk=product_id).first() if product_id is not None else None
+    if product is None:
+        raise ValidationError({"product": ["No such product."]})
+    variants = list(Variant.objects.select_related("product").filter(product=product)[:2])
+    if len(variants) != 1:
+        raise ValidationError({"product": ["This product has several variants; choose one."]})
+    return variants[0]
+
+
+def cart_item_add(*, user: User, variant: Variant, quantity: int) -> CartItem:
+    """Add to the line of this variant (created if needed); more than the stock -> 409."""
+    with transaction.atomic():
+        cart = cart_lock(user)
+        item = CartItem.objects.filter(cart=cart, variant=variant).first()
+        total = quantity + (item.quantity if item else 0)
+        if total > MAX_LINE_QUANTITY:
+            raise ValidationError({"quantity": [f"At most {MAX_LINE_QUANTITY} per line."]})
+        _check_stock(variant, total)
+        if item is None:
+            item = CartItem.objects.create(cart=cart, variant=variant, quantity=total)
+        else:
+            item.quantity = total
+            item.save(update_fields=["quantity", "updated_at"])
+        Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
+    return item
+
+
+def cart_item_get(*, user: User, item_id: int) -> CartItem:
+    item = (
+        CartItem.objects.select_related("variant__product")
+        .filter(pk=item_id, cart__user=user)
+        .first()
+    )
+    if item is None:
+        raise NotFound("No such cart line.")
+    return item
+
+
+def cart_item_set(*, user: User, item_id: int, quantity: int) -> CartItem:
+    with transaction.atomic():
+        cart_lock(user)
+        item = cart_item_get(user=user, item_id=item_id)
+        _check_stock(item.variant, quantity)
+        item.quantity = quantity
+        item.save(update_fields=["quantity", "updated_at"])
+    return item
+
+
+def cart_item_remove(*, user: User, item_id: int) -> None:
+    with transaction.atomic():
+        cart_lock(user)
+        cart_item_get(user=user, item_id=item_id).delete()
+
+
+def cart_clear(*, user: User) -> None:
+    with transaction.atomic():
+        cart = cart_lock(user)
+        cart.items.all().delete()
+        if cart.coupon_id:
+            cart.coupon = None
+            cart.save(update_fields=["coupon", "updated_at"])
+
+
+def cart_coupon_apply(*, user: User, code: str) -> Coupon:
+    """Attach a coupon that is valid for the cart now (else 400 with the reason)."""
+    with transaction.atomic():
+        cart = cart_lock(user)
+        coupon = coupon_find(code)
+        coupon_applicable(coupon, user=user, lines=_lines(cart), now=timezone.now())
+        cart.coupon = coupon
+        cart.save(update_fields=["coupon", "updated_at"])
+    return coupon
+
+
+def cart_coupon_remove(*, user: User) -> None:
+    with transaction.atomic():
+        cart = cart_lock(user)
+        cart.coupon = None
+        cart.save(update_fields=["coupon", "updated_at"])
+
+
+def _lines(cart: Cart) -> list[PricedLine]:
+    items = cart.items.select_related("variant__product").order_by("id")
+    return [PricedLine(variant=item.variant, quantity=item.quantity) for item in items]
+
+
+@dataclass(frozen=True)
+class CartView:
+    cart: Cart
+    items: list[dict[str, Any]]
+    subtotal: Decimal
+    discount: Decimal
+    total: Decimal
+    coupon: dict[str, Any] | None
+    currency: str
+
+
+def cart_view(*, user: User) -> CartView:
+    """The cart with live prices and availability; totals computed here, never stored."""
+    try:
+        cart, _ = Cart.objects.select_related("coupon").get_or_create(user=user)
+    except IntegrityError:  # created at the same moment by another request
+        cart = Cart.objects.select_related("coupon").get(user=user)
+    items = list(cart.items.select_related("variant__product__shop").order_by("id"))
+    rows: list[dict[str, Any]] = []
+    lines: list[PricedLine] = []
+    for item in items:
+        variant = item.variant
+        line = PricedLine(variant=variant, quantity=item.quantity)
+        available = _sellable(variant) and item.quantity <= variant.quantity
+        if available:
+            lines.append(line)
+        rows.append(
+            {
+                "id": item.pk,
+                "variant": variant.pk,
+                "sku": variant.sku,
+                "product": {"id": variant.product_id, "name": variant.product.name},
+                "shop": {"id": variant.shop_id, "name": variant.product.shop.name},
+                "quantity": item.quantity,
+                "unit_price": variant.price,
+                "line_total": line.line_total,
+                "available": available,
+                "stock": variant.quantity if _sellable(variant) else 0,
+            }
+        )
+    subtotal = sum((row["line_total"] for row in rows if row["available"]), ZERO)
+    discount, coupon = ZERO, None
+    if cart.coupon is not None:
+        coupon = {"code": cart.coupon.code, "valid": True, "reason": ""}
+        try:
+            applicable = coupon_applicable(cart.coupon, user=user, lines=lines, now=timezone.now())
+            discount = coupon_discount(cart.coupon, sum(applicable.values(), ZERO))
+        except CouponInvalid as exc:
+            coupon.update(valid=False, reason=exc.detail)
+    return CartView(
+        cart=cart,
+        items=rows,
+        subtotal=subtotal,
+        discount=discount,
+        total=subtotal - discount,
+        coupon=coupon,
+        currency=settings.CURRENCY,
+    )

@@ -1,0 +1,94 @@
+"""Coupons: shop members manage their shop's coupons; administrators any, including
+platform-wide ones (no shop)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from souk.accounts.models import User
+from souk.core.exceptions import PermissionDeniedError
+from souk.core.permissions import is_platform_admin, shop_role
+from souk.orders.models import Coupon
+from souk.shops.models import Shop, ShopMember
+
+FIELDS = (
+    "code",
+    "shop",
+    "kind",
+    "value",
+    "min_subtotal",
+    "starts_at",
+    "ends_at",
+    "max_uses",
+    "max_uses_per_customer",
+)
+
+
+def _may_manage(user: User, shop: Shop | None) -> bool:
+    if is_platform_admin(user):
+        return True
+    return shop is not None and shop_role(user, shop) is not None
+
+
+def may_manage_any(user: User) -> bool:
+    """Whether the user manages any coupons at all (an administrator or a shop member)."""
+    return is_platform_admin(user) or ShopMember.objects.filter(user=user).exists()
+
+
+def _validate(values: dict[str, Any]) -> None:
+    if values.get("kind") == Coupon.Kind.PERCENT and values.get("value", 0) > Decimal("100"):
+        raise ValidationError({"value": ["A percentage is at most 100."]})
+    start, end = values.get("starts_at"), values.get("ends_at")
+    if start and end and end <= start:
+        raise ValidationError({"ends_at": ["Must be after starts_at."]})
+
+
+def coupon_create(*, actor: User, data: dict[str, Any]) -> Coupon:
+    shop = data.get("shop")
+    if not _may_manage(actor, shop):
+        raise PermissionDeniedError(
+            "Only administrators create platform-wide coupons; members, their shop's."
+        )
+    values = {key: data[key] for key in FIELDS if key in data}
+    values["code"] = values["code"].strip().upper()
+    _validate(values)
+    try:
+        with transaction.atomic():
+            return Coupon.objects.create(created_by=actor, **values)
+    except IntegrityError as exc:
+        raise ValidationError({"code": ["A coupon with this code already exists."]}) from exc
+
+
+def coupon_update(*, actor: User, coupon: Coupon, data: dict[str, Any]) -> Coupon:
+    if not _may_manage(actor, coupon.shop):
+        raise PermissionDeniedError("You may not change this coupon.")
+    if "shop" in data and data["shop"] != coupon.shop and not _may_manage(actor, data["shop"]):
+        raise PermissionDeniedError("You may not move this coupon to that shop.")
+    values = {key: data[key] for key in FIELDS if key in data}
+    if "code" in values:
+        values["code"] = values["code"].strip().upper()
+    merged = {key: getattr(coupon, key) for key in FIELDS} | values
+    _validate(merged)
+    with transaction.atomic():
+        locked = Coupon.objects.select_for_update().get(pk=coupon.pk)
+        for key, value in values.items():
+            setattr(locked, key, value)
+        if locked.max_uses is not None and locked.max_uses < locked.uses:
+            raise ValidationError({"max_uses": [f"Already used {locked.uses} times."]})
+        try:
+            with transaction.atomic():
+                locked.save()
+        except IntegrityError as exc:
+            raise ValidationError({"code": ["A coupon with this code already exists."]}) from exc
+    return locked
+
+
+def coupon_delete(*, actor: User, coupon: Coupon) -> None:
+    if not _may_manage(actor, coupon.shop):
+        raise PermissionDeniedError("You may not delete this coupon.")
+    Coupon.objects.filter(pk=coupon.pk).update(deleted_at=timezone.now())

@@ -1,0 +1,173 @@
+"""An order's life after placement: paid, processing, shipped, delivered; or cancelled or
+expired, which give the stock back exactly once (`stock_returned_at` is set in the same
+transaction as the return, under the order's row lock)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from souk.accounts.models import User
+from souk.core.exceptions import InvalidTransition, NotFound
+from souk.inventory.models import StockMovement
+from souk.inventory.services.stock import StockChange, stock_apply
+from souk.orders.locks import coupon_lock, order_lock
+from souk.orders.models import Coupon, CouponRedemption, DeliverySchedule, Order
+from souk.orders.services.notify import order_events
+
+Status = Order.Status
+# What a shop member (or an administrator) may move an order to, from each status.
+FORWARD = {
+    Status.PAID: Status.PROCESSING,
+    Status.PROCESSING: Status.SHIPPED,
+    Status.SHIPPED: Status.DELIVERED,
+}
+CANCELLABLE = (Status.PENDING_PAYMENT, Status.PAID, Status.PROCESSING)
+CLOSED = (Status.CANCELLED, Status.EXPIRED)
+
+
+def _locked(order_id: int) -> Order:
+    order = order_lock(order_id)
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def order_transition(*, order_id: int, status: str, actor: User) -> Order:
+    """Move a paid order forward: paid -> processing -> shipped -> delivered."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if FORWARD.get(Status(order.status)) != status:
+            raise InvalidTransition(f"An order that is {order.status} cannot become {status}.")
+        order.status = status
+        order.save(update_fields=["status", "updated_at"])
+        delivery_state = {
+            Status.SHIPPED: DeliverySchedule.State.IN_TRANSIT,
+            Status.DELIVERED: DeliverySchedule.State.DELIVERED,
+        }.get(Status(status))
+        if delivery_state:
+            DeliverySchedule.objects.filter(order=order).update(
+                status=delivery_state, updated_at=timezone.now()
+            )
+        order_events(orders=[order], event=status, actor=actor)
+    return order
+
+
+def _release_coupon(order: Order) -> None:
+    """Give the coupon use back once nothing it paid for is still open."""
+    if order.coupon_id is None:
+        return
+    if order.checkout_id is not None:
+        still_open = (
+            Order.all_objects.filter(checkout_id=order.checkout_id)
+            .exclude(pk=order.pk)
+            .exclude(status__in=CLOSED)
+            .exists()
+        )
+        if still_open:
+            return
+        redemptions = CouponRedemption.objects.filter(
+            checkout_id=order.checkout_id, released_at__isnull=True
+        )
+    else:
+        redemptions = CouponRedemption.objects.filter(order=order, released_at__isnull=True)
+    for redemption in redemptions:
+        coupon_lock(redemption.coupon_id)
+        Coupon.all_objects.filter(pk=redemption.coupon_id, uses__gt=0).update(uses=F("uses") - 1)
+        CouponRedemption.objects.filter(pk=redemption.pk).update(released_at=timezone.now())
+
+
+def _return_stock(order: Order, *, reason: str, actor: User | None) -> None:
+    if order.stock_returned_at is not None:
+        return
+    stock_apply(
+        changes=[
+            StockChange(variant_id, quantity)
+            for variant_id, quantity in order.items.values_list("variant_id", "quantity")
+        ],
+        reason=reason,
+        reference=f"order:{order.number}",
+        actor=actor,
+    )
+    order.stock_returned_at = timezone.now()
+
+
+def _close(order: Order, *, status: str, reason: str, actor: User | None) -> None:
+    """Inside a transaction holding the order lock. Lock order: order, coupon, variants."""
+    was_paid = order.status in (Status.PAID, Status.PROCESSING)
+    _release_coupon(order)
+    _return_stock(order, reason=reason, actor=actor)
+    order.status = status
+    order.cancelled_at = timezone.now()
+    fields = ["status", "cancelled_at", "stock_returned_at", "updated_at"]
+    if was_paid:
+        order.payment_status = Order.PaymentStatus.REFUND_PENDING
+        fields.append("payment_status")
+    order.save(update_fields=fields)
+    DeliverySchedule.objects.filter(order=order).update(
+        status=DeliverySchedule.State.CANCELLED, updated_at=timezone.now()
+    )
+    order_events(orders=[order], event=status, actor=actor)
+    if was_paid:
+        from souk.orders.services.refunds import refund_requested
+
+        refund_requested(order=order)
+
+
+def order_cancel(*, order_id: int, actor: User) -> Order:
+    """Cancel before shipping: the stock goes back; a paid order is refunded."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.status not in CANCELLABLE:
+            raise InvalidTransition(f"An order that is {order.status} cannot be cancelled.")
+        _close(order, status=Status.CANCELLED, reason=StockMovement.Reason.CANCEL, actor=actor)
+    return order
+
+
+def orders_expire(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Expire unpaid orders past their deadline, giving their stock back. Each order is
+    locked without waiting: a second runner at the same time skips what the first holds, and
+    every order is re-checked under its lock, so nothing expires twice."""
+    moment = now or timezone.now()
+    due = list(
+        Order.objects.filter(status=Status.PENDING_PAYMENT, expires_at__lte=moment)
+        .order_by("expires_at", "pk")
+        .values_list("pk", flat=True)[:batch]
+    )
+    expired = 0
+    for order_id in due:
+        with transaction.atomic():
+            order = order_lock(order_id, skip_locked=True)
+            if order is None or order.status != Status.PENDING_PAYMENT:
+                continue
+            if order.expires_at > moment:
+                continue
+            _close(order, status=Status.EXPIRED, reason=StockMovement.Reason.EXPIRY, actor=None)
+            expired += 1
+    return expired
+
+
+def order_mark_paid(*, order_id: int, actor: User | None = None) -> bool:
+    """pending_payment -> paid (payments, or an administrator). False if it was not pending."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.status != Status.PENDING_PAYMENT:
+            return False
+        order.status = Status.PAID
+        order.payment_status = Order.PaymentStatus.PAID
+        order.paid_at = timezone.now()
+        order.save(update_fields=["status", "payment_status", "paid_at", "updated_at"])
+        order_events(orders=[order], event="paid", actor=actor)
+    return True
+
+
+def order_soft_delete(*, order_id: int) -> None:
+    """Administrators hide an order (it stays in shop history and the ledger)."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.deleted_at is None:
+            order.deleted_at = timezone.now()
+            order.save(update_fields=["deleted_at"])
