@@ -18,27 +18,28 @@ import json
 import os
 import platform
 import random
-import socket
-import statistics
-import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
 
 import psycopg
 import requests
-
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
-PYTHON = sys.executable
-DEFAULT_URL = "postgis://souk:souk@127.0.0.1:5432/souk"
+from common import (
+    DEFAULT_URL,
+    RESULTS,
+    connect,
+    database_url,
+    manage,
+    percentile,
+    redis_flush,
+    server,
+    summarize,
+)
 
 CITIES = {
     "London": (51.5074, -0.1278),
@@ -136,23 +137,6 @@ class SizeResult:
     errors: dict[str, int] = field(default_factory=dict)
 
 
-def database_url(base: str, name: str) -> str:
-    parts = urlsplit(base)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def connect(url: str) -> psycopg.Connection:
-    parts = urlsplit(url)
-    return psycopg.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username,
-        password=parts.password,
-        dbname=parts.path.lstrip("/"),
-        autocommit=True,
-    )
-
-
 def product_count(url: str) -> int:
     try:
         with connect(url) as conn:
@@ -162,11 +146,6 @@ def product_count(url: str) -> int:
     except psycopg.Error:
         return -1
     return int(row[0]) if row else -1
-
-
-def manage(url: str, *args: str) -> None:
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.base"}
-    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
 def ensure_catalog(base_url: str, size: int, reseed: bool) -> tuple[str, float | None]:
@@ -201,77 +180,6 @@ def table_sizes(url: str) -> dict[str, float]:
             "'shops_shop')"
         ).fetchall()
     return {name: round(float(mb), 1) for name, mb in rows}
-
-
-def redis_flush(url: str) -> None:
-    parts = urlsplit(url)
-    subprocess.run(
-        [
-            "redis-cli",
-            "-h",
-            parts.hostname or "127.0.0.1",
-            "-p",
-            str(parts.port or 6379),
-            "-n",
-            parts.path.lstrip("/") or "0",
-            "flushdb",
-        ],
-        check=True,
-        capture_output=True,
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def server(url: str, workers: int, threads: int, redis_url: str):
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "REDIS_URL": redis_url,
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "THROTTLE_SUGGEST": "1000000/min",
-        "WEB_CONCURRENCY": str(workers),
-        "GUNICORN_THREADS": str(threads),
-        "LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(
-        [
-            str(Path(PYTHON).parent / "gunicorn"),
-            "config.wsgi:application",
-            "--config",
-            "deploy/gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--access-logfile",
-            "/dev/null",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("gunicorn did not start")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def category_ids(url: str) -> list[int]:
@@ -338,25 +246,6 @@ def run(base: str, plan: list[tuple[str, str]], concurrency: int) -> list[Sample
         return list(pool.map(one, plan))
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def summarize(values: list[float]) -> dict[str, float]:
-    ms = [v * 1000 for v in values]
-    return {
-        "n": len(ms),
-        "p50_ms": round(percentile(ms, 0.50), 2),
-        "p95_ms": round(percentile(ms, 0.95), 2),
-        "p99_ms": round(percentile(ms, 0.99), 2),
-        "mean_ms": round(statistics.fmean(ms), 2) if ms else float("nan"),
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,1000000")
@@ -379,7 +268,8 @@ def main() -> int:
         # A Redis database of its own per catalog (cached planner estimates are per database).
         redis_url = f"redis://127.0.0.1:6379/{10 + sizes.index(size)}"
         redis_flush(redis_url)
-        with server(url, args.workers, args.threads, redis_url) as base:
+        lifted = {"THROTTLE_SUGGEST": "1000000/min"}
+        with server(url, args.workers, args.threads, redis_url, lifted) as base:
             run(base, request_plan(11, args.warmup, categories), args.concurrency)
             plan = request_plan(42, args.requests, categories)
             samples = []
