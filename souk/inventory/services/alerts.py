@@ -115,11 +115,15 @@ def alerts_rescan() -> tuple[int, int]:
             FROM catalog_variant v
             WHERE a.variant_id = v.id AND a.resolved_at IS NULL
               AND (v.quantity > %s OR v.deleted_at IS NOT NULL)
-            RETURNING a.shop_id
+            RETURNING a.shop_id, a.variant_id
             """,
             [threshold],
         )
-        resolved_shops = [row[0] for row in cursor.fetchall()]
+        resolved = cursor.fetchall()
+        resolved_shops = [row[0] for row in resolved]
+        resolved_variants = [row[1] for row in resolved]
+        if resolved_variants:  # else their dedupe notes would hide their next fall
+            transaction.on_commit(lambda: _set_flags(resolved_variants, raised=False))
         if raised:
             from souk.inventory.tasks import alerts_notify
 

@@ -1,0 +1,600 @@
+"""Low-stock alerts: raised once when a variant falls to LOW_STOCK_THRESHOLD or below, emailed
+to the shop's members after commit, resolved when stock rises above the threshold again, and
+kept right by the hourly rescan. Redis only speeds the dedupe and the reads up: without it (or
+with its notes lost) the database still holds exactly one active alert per low variant.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from celery.schedules import crontab
+from django.conf import settings as django_settings
+from django.core import mail
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from souk.catalog.models import Variant
+from souk.inventory import tasks
+from souk.inventory.models import InventoryAlert, StockMovement
+from souk.inventory.services.alerts import alerts_update
+from souk.inventory.services.purchases import stock_adjust
+from souk.inventory.tests.factories import ledger_mismatches
+from souk.orders.models import Order
+from souk.orders.services.lifecycle import order_cancel, orders_expire
+from souk.orders.tests.factories import ensure_address, place_order
+from souk.shops.models import Shop
+
+ALERTS = "/api/inventory-alerts/"
+ADJUST = "/api/inventory/adjustments/"
+PURCHASES = "/api/purchases/"
+PROBLEM = "application/problem+json"
+pytestmark = pytest.mark.django_db
+
+
+def assert_problem(response, status, code):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == code
+
+
+@pytest.fixture
+def variant(product):
+    """The default variant of `product`: 5 in stock, threshold 3."""
+    return product.variants.get()
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """`with commit():` runs what was deferred to commit (flags, cache bumps, emails) at exit."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def stock(variant):
+    return Variant.all_objects.get(pk=variant.pk).quantity
+
+
+def alerts(variant):
+    """(quantity, threshold, resolved?) of every alert of `variant`, oldest first."""
+    return [
+        (a.quantity, a.threshold, a.resolved_at is not None)
+        for a in InventoryAlert.objects.filter(variant=variant).order_by("id")
+    ]
+
+
+def low_stock_mails():
+    return [m for m in mail.outbox if m.subject.startswith("Low stock")]
+
+
+def raw_stock(variant, quantity):
+    """Move stock behind the services' back (as a bulk import or a repair script might), with
+    a ledger row so the ledger still holds; no alert is touched."""
+    old = stock(variant)
+    Variant.all_objects.filter(pk=variant.pk).update(quantity=quantity)
+    StockMovement.objects.create(
+        variant=variant,
+        shop_id=variant.shop_id,
+        delta=quantity - old,
+        reason=StockMovement.Reason.ADJUSTMENT,
+        reference="raw",
+        quantity_after=quantity,
+    )
+
+
+# --- Raising once -----------------------------------------------------------------------------
+
+
+def test_falling_to_the_threshold_raises_one_alert(commit, customer, shop, variant):
+    with commit():
+        place_order(user=customer, lines=[(variant, 1)])  # 5 -> 4: above 3
+    assert alerts(variant) == []
+
+    with commit():
+        place_order(user=customer, lines=[(variant, 1)])  # 4 -> 3: at the threshold
+
+    alert = InventoryAlert.objects.get()
+    assert (alert.shop_id, alert.variant_id, alert.quantity, alert.threshold) == (
+        shop.pk,
+        variant.pk,
+        3,
+        3,
+    )
+    assert alert.resolved_at is None
+    assert ledger_mismatches() == []
+
+
+def test_no_duplicate_while_it_stays_low(commit, customer, variant):
+    with commit():
+        place_order(user=customer, lines=[(variant, 2)])  # 3
+    with commit():
+        place_order(user=customer, lines=[(variant, 1)])  # 2
+    with commit():
+        place_order(user=customer, lines=[(variant, 2)])  # 0
+
+    assert stock(variant) == 0
+    assert alerts(variant) == [(3, 3, False)]
+    assert len(low_stock_mails()) == 1
+
+
+def test_rising_but_staying_low_keeps_the_alert(commit, artisan, customer, variant):
+    with commit():
+        place_order(user=customer, lines=[(variant, 4)])  # 1
+    with commit():
+        stock_adjust(actor=artisan, variant_id=variant.pk, delta=2)  # 3: still low
+
+    assert alerts(variant) == [(1, 3, False)]
+
+
+def test_threshold_comes_from_settings(settings, commit, customer, variant):
+    settings.LOW_STOCK_THRESHOLD = 1
+    with commit():
+        place_order(user=customer, lines=[(variant, 3)])  # 2: fine at threshold 1
+    assert alerts(variant) == []
+
+    with commit():
+        place_order(user=customer, lines=[(variant, 1)])  # 1
+
+    assert alerts(variant) == [(1, 1, False)]
+
+
+def test_one_sale_of_several_low_variants_raises_one_alert_each(
+    commit, customer, shop, category, product_factory
+):
+    product = product_factory(
+        shop=shop,
+        category=category,
+        name="Vase",
+        variants=[{"price": "9.00", "quantity": 4}, {"price": "9.00", "quantity": 10}],
+    )
+    small, large = product.variants.order_by("pk")
+
+    with commit():
+        place_order(user=customer, lines=[(small, 2), (large, 8)])
+
+    assert alerts(small) == [(2, 3, False)]
+    assert alerts(large) == [(2, 3, False)]
+    assert InventoryAlert.objects.count() == 2
+
+
+# --- Emails -----------------------------------------------------------------------------------
+
+
+def test_members_are_emailed_once_after_commit(commit, artisan, staff, customer, shop, variant):
+    with commit() as callbacks:
+        place_order(user=customer, lines=[(variant, 3)])
+        assert low_stock_mails() == []  # nothing leaves before the commit
+    assert callbacks
+
+    (message,) = low_stock_mails()
+    assert message.subject == f"Low stock in {shop.name}"
+    assert sorted(message.to) == sorted([artisan.email, staff.email])
+    assert customer.email not in message.to
+    assert variant.sku in message.body
+    assert "2 left" in message.body
+    assert InventoryAlert.objects.get().notified_at is not None
+
+    with commit():
+        place_order(user=customer, lines=[(variant, 1)])
+    assert len(low_stock_mails()) == 1
+
+
+def test_notify_task_is_safe_to_retry(commit, customer, variant):
+    with commit():
+        place_order(user=customer, lines=[(variant, 3)])
+    alert = InventoryAlert.objects.get()
+
+    assert tasks.alerts_notify(alert_ids=[alert.pk]) == 0
+    assert len(low_stock_mails()) == 1
+
+
+class Boom(Exception):
+    pass
+
+
+def test_rolled_back_sale_raises_and_sends_nothing(commit, customer, variant):
+    seen_inside = []
+
+    def sell_then_fail():
+        with transaction.atomic():
+            place_order(user=customer, lines=[(variant, 4)])
+            seen_inside.append(InventoryAlert.objects.count())
+            raise Boom
+
+    with commit() as callbacks, pytest.raises(Boom):
+        sell_then_fail()
+
+    assert seen_inside == [1]
+    assert callbacks == []
+    assert InventoryAlert.objects.count() == 0
+    assert stock(variant) == 5
+    assert mail.outbox == []
+    assert ledger_mismatches() == []
+
+
+# --- Resolving --------------------------------------------------------------------------------
+
+
+def _rise_by_purchase(ctx):
+    response = ctx["owner"].post(
+        PURCHASES,
+        {
+            "shop": ctx["shop"].pk,
+            "supplier": "Clay & Co",
+            "purchased_at": timezone.localdate().isoformat(),
+            "items": [{"variant": ctx["variant"].pk, "quantity": 5, "unit_cost": "1.00"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+
+
+def _rise_by_adjustment(ctx):
+    response = ctx["owner"].post(ADJUST, {"variant": ctx["variant"].pk, "delta": 5}, format="json")
+    assert response.status_code == 201, response.content
+
+
+def _rise_by_cancel(ctx):
+    order_cancel(order_id=ctx["order"].pk, actor=ctx["customer"])
+
+
+@pytest.mark.parametrize(
+    "rise",
+    [
+        pytest.param(_rise_by_purchase, id="purchase"),
+        pytest.param(_rise_by_adjustment, id="adjustment"),
+        pytest.param(_rise_by_cancel, id="cancel"),
+    ],
+)
+def test_alert_resolves_above_the_threshold_and_is_raised_again(
+    commit, client_for, artisan, customer, shop, variant, rise
+):
+    with commit():
+        order = place_order(user=customer, lines=[(variant, 4)])  # 1
+    ctx = {
+        "owner": client_for(artisan),
+        "shop": shop,
+        "variant": variant,
+        "order": order,
+        "customer": customer,
+    }
+
+    with commit():
+        rise(ctx)
+
+    assert stock(variant) > 3
+    assert alerts(variant) == [(1, 3, True)]
+    assert client_for(artisan).get(ALERTS, {"shop": shop.pk}).json()["results"] == []
+
+    with commit():
+        place_order(user=customer, lines=[(variant, stock(variant) - 2)])  # 2
+
+    assert alerts(variant) == [(1, 3, True), (2, 3, False)]
+    assert len(low_stock_mails()) == 2
+    assert ledger_mismatches() == []
+
+
+# --- The alerts list (cached) -----------------------------------------------------------------
+
+
+def test_alert_list_rows(commit, client_for, staff, customer, shop, product, variant):
+    with commit():
+        place_order(user=customer, lines=[(variant, 3)])
+    alert = InventoryAlert.objects.get()
+
+    response = client_for(staff).get(ALERTS, {"shop": shop.pk})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == 1
+    (row,) = response.json()["results"]
+    assert row == {
+        "id": alert.pk,
+        "product": {"id": product.pk, "name": product.name},
+        "variant": variant.pk,
+        "sku": variant.sku,
+        "quantity": 2,
+        "threshold": 3,
+        "created_at": row["created_at"],
+    }
+    assert row["created_at"].endswith("Z")
+
+
+def test_alert_list_permissions(api_client, client_for, customer, other_artisan, shop):
+    assert_problem(api_client.get(ALERTS, {"shop": shop.pk}), 401, "not_authenticated")
+    assert_problem(client_for(customer).get(ALERTS, {"shop": shop.pk}), 403, "permission_denied")
+    assert_problem(
+        client_for(other_artisan).get(ALERTS, {"shop": shop.pk}), 403, "permission_denied"
+    )
+    owner = client_for(shop.owner)
+    assert_problem(owner.get(ALERTS), 400, "validation_error")
+    assert_problem(owner.get(ALERTS, {"shop": "x"}), 400, "validation_error")
+    assert_problem(owner.get(ALERTS, {"shop": 999_999}), 404, "not_found")
+
+
+def test_other_shops_alerts_are_not_listed(
+    commit, client_for, artisan, other_artisan, customer, category, product_factory, variant
+):
+    other_shop = Shop.objects.get(owner=other_artisan)
+    other = product_factory(shop=other_shop, category=category, name="Jug").variants.get()
+    with commit():
+        place_order(user=customer, lines=[(other, 4)])
+
+    response = client_for(artisan).get(ALERTS, {"shop": variant.shop_id})
+
+    assert response.json()["results"] == []
+    assert InventoryAlert.objects.filter(shop=other_shop).count() == 1
+
+
+def alert_queries(client, shop):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(ALERTS, {"shop": shop.pk})
+    assert response.status_code == 200, response.content
+    return response.json(), [q["sql"] for q in ctx.captured_queries]
+
+
+def test_alert_list_is_cached_and_invalidated_by_a_stock_change(
+    commit, client_for, artisan, customer, shop, variant
+):
+    owner = client_for(artisan)
+    with commit():
+        place_order(user=customer, lines=[(variant, 3)])
+
+    first, first_sql = alert_queries(owner, shop)
+    second, second_sql = alert_queries(owner, shop)
+
+    assert [row["variant"] for row in first["results"]] == [variant.pk]
+    assert second == first
+    assert any("inventory_inventoryalert" in sql for sql in first_sql)
+    assert not any("inventory_inventoryalert" in sql for sql in second_sql)
+    assert len(second_sql) < len(first_sql)
+
+    with commit():
+        assert owner.post(ADJUST, {"variant": variant.pk, "delta": 4}, format="json").status_code
+    third, third_sql = alert_queries(owner, shop)
+
+    assert third["results"] == []
+    assert any("inventory_inventoryalert" in sql for sql in third_sql)
+
+
+# --- The hourly rescan ------------------------------------------------------------------------
+
+
+def test_rescan_raises_missing_alerts_and_emails_them(commit, artisan, staff, shop, variant):
+    raw_stock(variant, 1)
+    assert alerts(variant) == []
+
+    with commit():
+        assert tasks.alerts_rescan() == (1, 0)
+
+    assert alerts(variant) == [(1, 3, False)]
+    (message,) = low_stock_mails()
+    assert sorted(message.to) == sorted([artisan.email, staff.email])
+    assert ledger_mismatches() == []
+
+
+def test_rescan_resolves_stale_alerts(commit, customer, variant):
+    with commit():
+        place_order(user=customer, lines=[(variant, 4)])
+    raw_stock(variant, 9)
+
+    with commit():
+        assert tasks.alerts_rescan() == (0, 1)
+
+    assert alerts(variant) == [(1, 3, True)]
+
+
+def test_rescan_twice_changes_nothing_the_second_time(
+    commit, customer, shop, category, product_factory, variant
+):
+    high = product_factory(shop=shop, category=category, name="Bowl", quantity=2).variants.get()
+    with commit():
+        assert tasks.alerts_rescan() == (1, 0)  # the bowl opened with 2
+    raw_stock(variant, 0)
+    raw_stock(high, 8)
+
+    with commit():
+        first = tasks.alerts_rescan()
+    with commit():
+        second = tasks.alerts_rescan()
+
+    assert first == (1, 1)
+    assert second == (0, 0)
+    assert alerts(variant) == [(0, 3, False)]
+    assert alerts(high) == [(2, 3, True)]
+    assert len(low_stock_mails()) == 2
+
+
+def test_rescan_ignores_deleted_products(commit, shop, product, variant):
+    raw_stock(variant, 0)
+    product.deleted_at = timezone.now()
+    product.save(update_fields=["deleted_at"])
+
+    with commit():
+        assert tasks.alerts_rescan() == (0, 0)
+
+    assert alerts(variant) == []
+
+
+def test_rescan_invalidates_the_cached_alert_list(commit, client_for, artisan, shop, variant):
+    owner = client_for(artisan)
+    assert owner.get(ALERTS, {"shop": shop.pk}).json()["results"] == []  # cached, empty
+    raw_stock(variant, 2)
+
+    with commit():
+        tasks.alerts_rescan()
+
+    rows = owner.get(ALERTS, {"shop": shop.pk}).json()["results"]
+    assert [row["variant"] for row in rows] == [variant.pk]
+
+
+def test_a_fall_after_the_rescan_resolved_an_alert_raises_a_new_one(commit, customer, variant):
+    with commit():
+        place_order(user=customer, lines=[(variant, 4)])  # 1: alert, flagged in Redis
+    raw_stock(variant, 9)
+    with commit():
+        assert tasks.alerts_rescan() == (0, 1)
+
+    with commit():
+        place_order(user=customer, lines=[(variant, 7)])  # 2: low again
+
+    assert alerts(variant) == [(1, 3, True), (2, 3, False)]
+    assert len(low_stock_mails()) == 2
+
+
+def test_beat_schedule_runs_the_rescan_hourly_and_expires_orders():
+    from config.celery import app
+
+    schedule = django_settings.CELERY_BEAT_SCHEDULE
+    by_task = {entry["task"]: entry["schedule"] for entry in schedule.values()}
+
+    rescan = by_task["souk.inventory.tasks.alerts_rescan"]
+    assert isinstance(rescan, crontab)
+    assert len(rescan.minute) == 1
+    assert rescan.hour == set(range(24))
+    assert rescan.day_of_week == set(range(7))
+    assert "souk.orders.tasks.orders_expire" in by_task
+    app.loader.import_default_modules()
+    assert "souk.inventory.tasks.alerts_rescan" in app.tasks
+    assert "souk.orders.tasks.orders_expire" in app.tasks
+
+
+# --- Dedupe through Redis and the database ----------------------------------------------------
+
+
+def test_lost_redis_flags_do_not_duplicate_an_alert(commit, customer, variant):
+    with commit():
+        place_order(user=customer, lines=[(variant, 3)])
+    cache.clear()
+
+    with commit():
+        place_order(user=customer, lines=[(variant, 1)])
+    fresh = Variant.all_objects.get(pk=variant.pk)
+    with commit():
+        assert alerts_update(variants=[fresh]) == []
+
+    assert alerts(variant) == [(2, 3, False)]
+    assert len(low_stock_mails()) == 1
+
+
+def test_redis_flag_spares_the_insert_while_it_stays_low(commit, customer, variant):
+    with commit():
+        place_order(user=customer, lines=[(variant, 3)])  # 2: raised, flagged after commit
+
+    with CaptureQueriesContext(connection) as ctx, commit():
+        place_order(user=customer, lines=[(variant, 1)])
+
+    assert not any("INSERT INTO inventory_inventoryalert" in q["sql"] for q in ctx.captured_queries)
+    assert alerts(variant) == [(2, 3, False)]
+
+
+def test_database_refuses_a_second_active_alert(commit, customer, shop, variant):
+    with commit():
+        place_order(user=customer, lines=[(variant, 3)])
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InventoryAlert.objects.create(shop=shop, variant=variant, quantity=2, threshold=3)
+
+    InventoryAlert.objects.update(resolved_at=timezone.now())
+    InventoryAlert.objects.create(shop=shop, variant=variant, quantity=2, threshold=3)
+    assert InventoryAlert.objects.filter(resolved_at__isnull=True).count() == 1
+
+
+# --- Redis down -------------------------------------------------------------------------------
+
+REDIS_DOWN = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens here: connection refused
+        "KEY_PREFIX": "souk-test-down",
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "SOCKET_TIMEOUT": 0.5,
+        },
+    }
+}
+
+
+def test_with_redis_down_an_order_succeeds_and_the_alert_lands(
+    commit, client_for, artisan, staff, customer, shop, variant
+):
+    ensure_address(customer)
+    buyer = client_for(customer)
+    owner = client_for(artisan)
+
+    with override_settings(CACHES=REDIS_DOWN):
+        with pytest.raises(RedisConnectionError):
+            cache.get("probe")  # the cache really is unreachable
+        with commit():
+            response = buyer.post(
+                "/api/orders/",
+                {"shop": shop.pk, "items": [{"variant": variant.pk, "quantity": 3}]},
+                format="json",
+            )
+        with commit():
+            again = buyer.post(
+                "/api/orders/",
+                {"shop": shop.pk, "items": [{"variant": variant.pk, "quantity": 1}]},
+                format="json",
+            )
+        listed = owner.get(ALERTS, {"shop": shop.pk})
+        inventory = owner.get(f"/api/shops/{shop.pk}/inventory/")
+
+    assert response.status_code == 201, response.content
+    assert again.status_code == 201, again.content
+    assert Order.objects.filter(customer=customer).count() == 2
+    assert stock(variant) == 1
+    assert alerts(variant) == [(2, 3, False)]  # the database alone kept it to one
+    (message,) = low_stock_mails()
+    assert sorted(message.to) == sorted([artisan.email, staff.email])
+    assert listed.status_code == 200
+    assert [row["variant"] for row in listed.json()["results"]] == [variant.pk]
+    assert inventory.status_code == 200
+    assert inventory.json()["results"][0]["quantity"] == 1
+    assert ledger_mismatches() == []
+
+
+def test_with_redis_down_the_rescan_still_runs(commit, variant):
+    raw_stock(variant, 0)
+
+    with override_settings(CACHES=REDIS_DOWN), commit():
+        assert tasks.alerts_rescan() == (1, 0)
+
+    assert alerts(variant) == [(0, 3, False)]
+    assert len(low_stock_mails()) == 1
+
+
+def test_expiry_that_lifts_stock_resolves_the_alert(commit, customer, variant):
+    with commit():
+        order = place_order(user=customer, lines=[(variant, 4)])
+    with commit():
+        assert orders_expire(now=timezone.now() + timedelta(days=1)) == 1
+
+    assert Order.objects.get(pk=order.pk).status == Order.Status.EXPIRED
+    assert alerts(variant) == [(1, 3, True)]
+
+
+def test_a_redis_outage_during_a_restock_delays_the_next_alert_at_most_to_the_rescan(
+    commit, artisan, customer, variant
+):
+    """The restock resolves the alert in the database while its Redis note cannot be
+    removed; whatever that note does to the next fall, the hourly rescan leaves exactly one
+    active alert."""
+    with commit():
+        place_order(user=customer, lines=[(variant, 4)])  # 1
+    with override_settings(CACHES=REDIS_DOWN), commit():
+        stock_adjust(actor=artisan, variant_id=variant.pk, delta=8)  # 9
+    assert alerts(variant) == [(1, 3, True)]
+
+    with commit():
+        place_order(user=customer, lines=[(variant, 7)])  # 2
+    with commit():
+        tasks.alerts_rescan()
+
+    assert alerts(variant) == [(1, 3, True), (2, 3, False)]
+    assert len(low_stock_mails()) == 2
+    assert ledger_mismatches() == []
