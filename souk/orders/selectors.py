@@ -81,7 +81,11 @@ def coupons_visible(*, user: User) -> QuerySet[Coupon]:
 
 
 def customer_received(*, user: User, product_id: int) -> bool:
-    """Whether the user has a delivered order line of this product."""
+    """Whether the user has a delivered order line of this product (in an order that an
+    administrator has not deleted)."""
     return OrderItem.objects.filter(
-        order__customer=user, order__status=Order.Status.DELIVERED, product_id=product_id
+        order__customer=user,
+        order__status=Order.Status.DELIVERED,
+        order__deleted_at__isnull=True,
+        product_id=product_id,
     ).exists()

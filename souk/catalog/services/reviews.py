@@ -13,7 +13,7 @@ from souk.catalog.models import SCORE_PRIOR_MEAN, SCORE_PRIOR_WEIGHT, Product, R
 from souk.catalog.services.vocabulary import names_rescore
 from souk.core.exceptions import Conflict, PermissionDeniedError
 from souk.orders.selectors import customer_received
-from souk.shops.models import Shop
+from souk.shops.models import Shop, ShopMember
 
 TWO = Decimal("0.01")
 
@@ -27,6 +27,8 @@ def review_create(
 ) -> Review:
     if not customer_received(user=customer, product_id=product.pk):
         raise PermissionDeniedError("Only customers who received this product may review it.")
+    if ShopMember.objects.filter(shop_id=product.shop_id, user=customer).exists():
+        raise PermissionDeniedError("Members of a shop do not review its products.")
     with transaction.atomic():
         locked = Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
         try:
