@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "souk.catalog",
     "souk.inventory",
     "souk.orders",
+    "souk.payments",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +145,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "souk.core.tasks.idempotency_prune",
         "schedule": crontab(minute=45),
     },
+    "payments.reconcile": {
+        "task": "souk.payments.tasks.payments_reconcile",
+        "schedule": 300.0,
+    },
     "catalog.rebuild-discovery-maps": {
         "task": "souk.catalog.tasks.discovery_maps_rebuild",
         "schedule": crontab(minute=20),
@@ -211,6 +216,7 @@ REST_FRAMEWORK = {
         "otp": env.str("THROTTLE_OTP", default="20/min"),
         "register": env.str("THROTTLE_REGISTER", default="20/hour"),
         "suggest": env.str("THROTTLE_SUGGEST", default="120/min"),
+        "payment_verify": env.str("THROTTLE_PAYMENT_VERIFY", default="60/min"),
     },
     # Trust X-Forwarded-For only as far as the configured number of proxies.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -241,6 +247,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "souk.orders.models.Order.Status",
         "DeliveryStatusEnum": "souk.orders.models.DeliverySchedule.State",
+        "CouponKindEnum": "souk.orders.models.Coupon.Kind",
+        "PaymentStatusEnum": "souk.payments.models.Payment.Status",
+        "RefundStatusEnum": "souk.payments.models.Refund.Status",
+        "PaymentTransactionKindEnum": "souk.payments.models.PaymentTransaction.Kind",
     },
     "SCHEMA_PATH_PREFIX": r"/api/",
 }
@@ -302,6 +312,26 @@ CURRENCY = env.str("CURRENCY", default="USD").upper()
 LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=3)
 ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=30)
 IDEMPOTENCY_TTL_HOURS = 24
+
+# --- Payments --------------------------------------------------------------------------------
+# Where this service is reached from outside: gateway callbacks and the sandbox page use it.
+PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Where gateways send the customer back (the verify endpoint, or a page of your front end that
+# calls it with the same query string).
+PAYMENT_CALLBACK_URL = env.str("PAYMENT_CALLBACK_URL", default=f"{PUBLIC_URL}/api/payments/verify/")
+# Gateways customers may start payments with ("sandbox" is the offline test gateway).
+PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["sandbox", "paystack", "zarinpal"])
+PAYMENT_HTTP_TIMEOUT = env.float("PAYMENT_HTTP_TIMEOUT", default=10.0)
+# The reconciliation job verifies payments left pending this long (a lost callback, a
+# gateway timeout), and gives up on those still unfinished after PAYMENT_PENDING_MAX_HOURS.
+PAYMENT_RECONCILE_AFTER_MINUTES = env.int("PAYMENT_RECONCILE_AFTER_MINUTES", default=5)
+PAYMENT_PENDING_MAX_HOURS = env.int("PAYMENT_PENDING_MAX_HOURS", default=24)
+PAYSTACK_SECRET_KEY = env.str("PAYSTACK_SECRET_KEY", default="")
+PAYSTACK_BASE_URL = env.str("PAYSTACK_BASE_URL", default="https://api.paystack.co")
+ZARINPAL_MERCHANT_ID = env.str("ZARINPAL_MERCHANT_ID", default="")
+ZARINPAL_BASE_URL = env.str("ZARINPAL_BASE_URL", default="https://payment.zarinpal.com")
+# Defaults to ZARINPAL_BASE_URL + /pg/StartPay (sandbox: https://sandbox.zarinpal.com/pg/StartPay).
+ZARINPAL_STARTPAY_URL = env.str("ZARINPAL_STARTPAY_URL", default="")
 # A request holding an idempotency key that has not finished after this long is taken as
 # abandoned (its process died) and may be retried.
 IDEMPOTENCY_STALE_SECONDS = 120

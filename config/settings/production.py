@@ -38,3 +38,6 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# The offline sandbox gateway marks payments paid with no money moving: never on by default.
+PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["paystack", "zarinpal"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from souk.accounts.models import User
+from souk.accounts.models import Address, User
 
 DEMO_USERS = [
     # (email, password, role, first name, last name)
@@ -24,6 +24,17 @@ def demo_users_create() -> dict[str, User]:
             else:
                 user = User.objects.create_user(email, password, role=role, **extra)
         users[str(role)] = user
+    customer = users[str(User.Role.CUSTOMER)]
+    if not Address.objects.filter(user=customer).exists():
+        Address.objects.create(
+            user=customer,
+            label="Home",
+            recipient="Carlos Buyer",
+            line1="12 Rue Talaa Kebira",
+            city="Fes",
+            country="MA",
+            is_default=True,
+        )
     return users
 
 

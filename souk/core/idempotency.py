@@ -112,8 +112,16 @@ def _plain(data: Any) -> Any:
 Handler = Callable[..., Response]
 
 
-def idempotent(handler: Handler) -> Handler:
-    """Decorate an APIView method (POST) to honour `Idempotency-Key`."""
+def idempotent(handler: Handler | None = None, *, atomic: bool = True) -> Any:
+    """Decorate an APIView method (POST) to honour `Idempotency-Key`.
+
+    With `atomic` (the default) the handler runs in one transaction with the stored response.
+    `atomic=False` is for handlers that call out (a payment gateway) and so must not run inside
+    a transaction: the key stays claimed as in progress while the handler runs, and its
+    response is stored when it returns.
+    """
+    if handler is None:
+        return lambda inner: idempotent(inner, atomic=atomic)
 
     @wraps(handler)
     def wrapper(view: APIView, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -130,21 +138,20 @@ def idempotent(handler: Handler) -> Handler:
         record = _claim(user=request.user, key=key, scope=scope, fingerprint=fingerprint)
         if record is None:
             return _replay(request.user, key, scope)
+        if not atomic:
+            response = _run(handler, view, request, *args, **kwargs)
+            if response.status_code >= 500:
+                IdempotencyRecord.objects.filter(pk=record.pk).delete()
+            else:
+                _store(record, response)
+            return response
         try:
             with transaction.atomic():
                 IdempotencyRecord.objects.select_for_update().filter(pk=record.pk).first()
-                try:
-                    response = handler(view, request, *args, **kwargs)
-                except Exception as exc:  # noqa: BLE001 - rendered like any error, then stored
-                    response = view.handle_exception(exc)
+                response = _run(handler, view, request, *args, **kwargs)
                 if response.status_code >= 500:
                     raise _ServerError(response)
-                IdempotencyRecord.objects.filter(pk=record.pk).update(
-                    state=State.DONE,
-                    response_status=response.status_code,
-                    response_body=_plain(response.data),
-                    updated_at=timezone.now(),
-                )
+                _store(record, response)
             return response
         except _ServerError as failure:
             # Not a first response worth replaying: free the key for a retry.
@@ -152,6 +159,22 @@ def idempotent(handler: Handler) -> Handler:
             return failure.response
 
     return wrapper
+
+
+def _run(handler: Handler, view: APIView, request: Request, *args: Any, **kwargs: Any) -> Response:
+    try:
+        return handler(view, request, *args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - rendered like any error, then stored
+        return view.handle_exception(exc)
+
+
+def _store(record: IdempotencyRecord, response: Response) -> None:
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        state=State.DONE,
+        response_status=response.status_code,
+        response_body=_plain(response.data),
+        updated_at=timezone.now(),
+    )
 
 
 class _ServerError(Exception):

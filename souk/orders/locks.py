@@ -23,3 +23,12 @@ def order_lock(order_id: int, *, skip_locked: bool = False) -> Order | None:
 
 def coupon_lock(coupon_id: int) -> Coupon:
     return Coupon.all_objects.select_for_update().get(pk=coupon_id)
+
+
+def orders_lock(order_ids: list[int]) -> list[Order]:
+    """Several order rows (deleted or not), locked in primary-key order."""
+    return list(
+        Order.all_objects.select_for_update(of=("self",))
+        .filter(pk__in=sorted(set(order_ids)))
+        .order_by("pk")
+    )

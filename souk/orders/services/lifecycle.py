@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from souk.accounts.models import User
 from souk.core.exceptions import InvalidTransition, NotFound
+from souk.inventory.locks import variants_lock
 from souk.inventory.models import StockMovement
-from souk.inventory.services.stock import StockChange, stock_apply
+from souk.inventory.services.stock import StockChange, stock_apply, stock_shortages
 from souk.orders.locks import coupon_lock, order_lock
 from souk.orders.models import Coupon, CouponRedemption, DeliverySchedule, Order
 from souk.orders.services.notify import order_events
@@ -61,8 +62,10 @@ def _release_coupon(order: Order) -> None:
     if order.coupon_id is None:
         return
     if order.checkout_id is not None:
+        # Only the checkout's orders the coupon paid for (a shop coupon leaves the other
+        # shops' orders without it, and closing those must not be waited for).
         still_open = (
-            Order.all_objects.filter(checkout_id=order.checkout_id)
+            Order.all_objects.filter(checkout_id=order.checkout_id, coupon_id=order.coupon_id)
             .exclude(pk=order.pk)
             .exclude(status__in=CLOSED)
             .exists()
@@ -162,6 +165,105 @@ def order_mark_paid(*, order_id: int, actor: User | None = None) -> bool:
         order.save(update_fields=["status", "payment_status", "paid_at", "updated_at"])
         order_events(orders=[order], event="paid", actor=actor)
     return True
+
+
+def _reclaim_coupon(order: Order) -> bool:
+    """Take back the coupon use that expiry released (False if the coupon is used up now)."""
+    if order.coupon_id is None:
+        return True
+    redemptions = CouponRedemption.objects.filter(
+        Q(order=order) | Q(checkout_id=order.checkout_id) if order.checkout_id else Q(order=order)
+    )
+    released = [r for r in redemptions if r.released_at is not None]
+    if not released or len(released) < len(redemptions):
+        return True  # never redeemed here, or still held for another order of the checkout
+    for redemption in released:
+        coupon = coupon_lock(redemption.coupon_id)
+        if coupon.max_uses_per_customer is not None:
+            held = CouponRedemption.objects.filter(
+                coupon=coupon, user_id=redemption.user_id, released_at__isnull=True
+            ).count()
+            if held >= coupon.max_uses_per_customer:
+                return False
+        taken = (
+            Coupon.all_objects.filter(pk=coupon.pk)
+            .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
+            .update(uses=F("uses") + 1)
+        )
+        if not taken:
+            return False
+        CouponRedemption.objects.filter(pk=redemption.pk).update(released_at=None)
+    return True
+
+
+def order_pay_late(*, order_id: int) -> bool:
+    """A payment completed after its order expired: take the stock (and the coupon use) again
+    and mark the order paid, if all of it is still there. False, with nothing changed, if
+    not (the payment is then refunded). Runs inside the caller's transaction, which holds the
+    order's lock. Lock order: order, coupon, variants."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.status != Status.EXPIRED or order.stock_returned_at is None:
+            return False
+        wanted = list(order.items.values_list("variant_id", "quantity"))
+        locked = variants_lock(variant_id for variant_id, _ in wanted)
+        if stock_shortages(locked, dict(_summed(wanted))):
+            return False
+        if not _reclaim_coupon(order):
+            transaction.set_rollback(True)
+            return False
+        stock_apply(
+            changes=[StockChange(variant_id, -quantity) for variant_id, quantity in wanted],
+            reason=StockMovement.Reason.SALE,
+            reference=f"order:{order.number}",
+            locked=locked,
+        )
+        order.status = Status.PAID
+        order.payment_status = Order.PaymentStatus.PAID
+        order.paid_at = timezone.now()
+        order.cancelled_at = None
+        order.stock_returned_at = None
+        order.save(
+            update_fields=[
+                "status",
+                "payment_status",
+                "paid_at",
+                "cancelled_at",
+                "stock_returned_at",
+                "updated_at",
+            ]
+        )
+        DeliverySchedule.objects.filter(order=order).update(
+            status=DeliverySchedule.State.SCHEDULED, updated_at=timezone.now()
+        )
+        order_events(orders=[order], event="paid")
+    return True
+
+
+def _summed(lines: list[tuple[int, int]]) -> dict[int, int]:
+    totals: dict[int, int] = {}
+    for variant_id, quantity in lines:
+        totals[variant_id] = totals.get(variant_id, 0) + quantity
+    return totals
+
+
+def order_refund_settled(*, order_id: int) -> None:
+    """The money of a cancelled or expired order went back to the buyer."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.payment_status == Order.PaymentStatus.REFUND_PENDING:
+            order.payment_status = Order.PaymentStatus.REFUNDED
+            order.save(update_fields=["payment_status", "updated_at"])
+            order_events(orders=[order], event="refunded")
+
+
+def order_refund_due(*, order_id: int) -> None:
+    """A payment for a closed order arrived: its money is owed back to the buyer."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.status in CLOSED and order.payment_status == Order.PaymentStatus.UNPAID:
+            order.payment_status = Order.PaymentStatus.REFUND_PENDING
+            order.save(update_fields=["payment_status", "updated_at"])
 
 
 def order_soft_delete(*, order_id: int) -> None:

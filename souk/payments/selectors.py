@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from souk.accounts.models import User
+from souk.core.permissions import is_platform_admin
+from souk.payments.models import Payment, PaymentTransaction, Refund
+
+
+def payments_visible(*, user: User) -> QuerySet[Payment]:
+    """The caller's own payments; administrators see all."""
+    payments = (
+        Payment.objects.all() if is_platform_admin(user) else Payment.objects.filter(user=user)
+    )
+    return payments.prefetch_related(
+        Prefetch("transactions", queryset=PaymentTransaction.objects.order_by("id")),
+        Prefetch("refunds", queryset=Refund.objects.order_by("id")),
+    ).order_by("-created_at", "-id")
+
+
+def payment_get(*, user: User, payment_id: int) -> Payment | None:
+    return payments_visible(user=user).filter(pk=payment_id).first()
+
+
+def payment_by_callback(
+    *, gateway: str, reference: str = "", authority: str = ""
+) -> Payment | None:
+    if authority:
+        return Payment.objects.filter(gateway=gateway, authority=authority).first()
+    if reference:
+        return Payment.objects.filter(gateway=gateway, reference=reference).first()
+    return None
