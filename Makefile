@@ -14,6 +14,8 @@ help:
 	@echo "make install  create .venv from the lock file (done by run/test)"
 	@echo "make format   apply ruff formatting and fixes"
 	@echo "make lock     re-resolve requirements/*.lock from pyproject.toml"
+	@echo "make bench-discovery  discovery benchmark at 10k and 1M products (bench/README.md)"
+	@echo "make bench-orders  orders benchmark: HTTP against pgbench (bench/README.md)"
 
 install: $(VENV)/.installed
 
@@ -46,6 +48,12 @@ lock: install
 		-o requirements/base.lock
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes \
 		--quiet -c requirements/base.lock -o requirements/dev.lock
+
+bench-discovery: setup
+	$(PY) bench/discovery.py $(BENCH_ARGS)
+
+bench-orders: setup
+	$(PY) bench/orders.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
