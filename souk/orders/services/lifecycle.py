@@ -205,6 +205,8 @@ def order_pay_late(*, order_id: int) -> bool:
         order = _locked(order_id)
         if order.status != Status.EXPIRED or order.stock_returned_at is None:
             return False
+        if order.coupon_id is not None:
+            coupon_lock(order.coupon_id)  # before the variants: the global lock order
         wanted = list(order.items.values_list("variant_id", "quantity"))
         locked = variants_lock(variant_id for variant_id, _ in wanted)
         if stock_shortages(locked, dict(_summed(wanted))):

@@ -156,7 +156,7 @@ def call(
     logged_request: dict[str, Any] | None = None,
 ) -> tuple[int, Any, Exchange]:
     """An HTTP call to a gateway: (status, parsed JSON body, exchange). Timeouts, connection
-    errors, 5xx and bodies that are not JSON raise `GatewayUnavailable`."""
+    errors, 5xx and bodies that are not a JSON object raise `GatewayUnavailable`."""
     exchange = Exchange(request=redact({"method": method, "url": url, **(logged_request or {})}))
     try:
         response = requests.request(
@@ -176,7 +176,7 @@ def call(
         exchange.response = {"text": response.text[:500]}
     else:
         exchange.response = redact(body)
-    if response.status_code >= 500 or body is None:
+    if response.status_code >= 500 or not isinstance(body, dict):
         exchange.detail = f"HTTP {response.status_code}"
         raise GatewayUnavailable(
             f"The payment gateway answered HTTP {response.status_code}.", exchange

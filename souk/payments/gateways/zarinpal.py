@@ -88,7 +88,7 @@ class ZarinpalGateway:
             )
         code, message = _error(body)
         exchange.detail = f"code {code}: {message}"
-        raise GatewayRejected(f"Zarinpal refused the payment (code {code}).", exchange)
+        raise GatewayRejected(f"Zarinpal refused the payment (code {code}: {message}).", exchange)
 
     def verify(self, charge: Charge, params: Mapping[str, str]) -> Verdict:
         if params.get("Status", "OK") != "OK":

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from souk.inventory.locks import variants_lock
-from souk.orders.locks import orders_lock
+from souk.orders.locks import coupon_lock, orders_lock
 from souk.orders.models import Order, OrderItem
 from souk.orders.services.lifecycle import order_mark_paid, order_pay_late
 from souk.payments.gateways import gateway_for
@@ -127,10 +127,13 @@ def payment_settle_paid(
     with transaction.atomic():
         payment = Payment.objects.get(pk=payment_id)
         orders = orders_lock(payment_order_ids(payment))
-        late = [order.pk for order in orders if order.status == Order.Status.EXPIRED]
-        if late:  # what an expired order would need again, locked before the payment
+        late = [order for order in orders if order.status == Order.Status.EXPIRED]
+        if late:  # what an expired order would need again (its coupon, then its variants),
+            # locked in the global order before the payment
+            for coupon_id in sorted({o.coupon_id for o in late if o.coupon_id is not None}):
+                coupon_lock(coupon_id)
             variants_lock(
-                OrderItem.objects.filter(order_id__in=late).values_list("variant_id", flat=True)
+                OrderItem.objects.filter(order__in=late).values_list("variant_id", flat=True)
             )
         payment = payment_lock(payment_id)
         if payment.status == Status.PAID:
