@@ -98,15 +98,16 @@ def _claim(*, user: Any, key: str, scope: str, fingerprint: str) -> IdempotencyR
 
 def _replay(user: Any, key: str, scope: str) -> Response:
     record = IdempotencyRecord.objects.get(user=user, key=key, scope=scope)
-    response = Response(record.response_body, status=record.response_status)
+    body = json.loads(record.response_body) if record.response_body else None
+    response = Response(body, status=record.response_status)
     if record.response_status and record.response_status >= 400:
         response.content_type = PROBLEM_CONTENT_TYPE
     response["Idempotent-Replayed"] = "true"
     return response
 
 
-def _plain(data: Any) -> Any:
-    return json.loads(json.dumps(data, cls=JSONEncoder))
+def _plain(data: Any) -> str:
+    return json.dumps(data, cls=JSONEncoder)
 
 
 Handler = Callable[..., Response]
@@ -172,7 +173,7 @@ def _store(record: IdempotencyRecord, response: Response) -> None:
     IdempotencyRecord.objects.filter(pk=record.pk).update(
         state=State.DONE,
         response_status=response.status_code,
-        response_body=_plain(response.data),
+        response_body=_plain(response.data),  # text: replayed with its keys in order
         updated_at=timezone.now(),
     )
 

@@ -748,7 +748,7 @@ def test_replayed_order_returns_the_first_response_and_creates_nothing(buyer, sh
     again = buyer.post(ORDERS, order_body(shop, mug), HTTP_IDEMPOTENCY_KEY="order-1")
 
     assert again.status_code == 201
-    assert again.json() == first.json()
+    assert again.content == first.content  # byte for byte, keys in the same order
     assert again["Idempotent-Replayed"] == "true"
     assert snapshot() == after_first
     assert Order.objects.count() == 1
@@ -765,7 +765,7 @@ def test_replayed_checkout_returns_the_first_response_after_the_cart_was_emptied
     again = two_shop_cart.post(CHECKOUT, {}, HTTP_IDEMPOTENCY_KEY="co-1")
 
     assert again.status_code == 201
-    assert again.json() == first.json()
+    assert again.content == first.content
     assert snapshot() == after_first
     assert (Checkout.objects.count(), Order.objects.count()) == (1, 2)
     assert stock(mug, bowl) == [3, 1]
