@@ -39,7 +39,9 @@ from souk.payments.tests.conftest import (
     start,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Many threads, one connection each: these files share one xdist worker (`--dist loadgroup`)
+# so that two of them never hold their connections at once.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("threads")]
 
 
 def verify_call(reference: str) -> Callable[[], Any]:
