@@ -74,6 +74,15 @@ def verdict_from(data: Mapping[str, Any], exchange: Exchange) -> Verdict:
     return Verdict("failed", exchange, reason=f"Paystack: {reason}")
 
 
+def _data(status: int, body: dict[str, Any], exchange: Exchange) -> dict[str, Any] | None:
+    """The `data` object of an answer that says yes; None (its message noted) otherwise."""
+    data = body.get("data")
+    if status < 400 and body.get("status") and isinstance(data, dict):
+        return data
+    exchange.detail = str(body.get("message", ""))[:200]
+    return None
+
+
 class PaystackGateway:
     name = "paystack"
     can_refund = True
@@ -101,11 +110,9 @@ class PaystackGateway:
             headers=_headers(),
             logged_request={"body": payload},
         )
-        data = body.get("data") if isinstance(body, dict) else None
-        if status >= 400 or not body.get("status") or not isinstance(data, dict):
-            message = str(body.get("message", "")) if isinstance(body, dict) else ""
-            exchange.detail = message[:200]
-            raise GatewayRejected(f"Paystack refused the payment: {message}", exchange)
+        data = _data(status, body, exchange)
+        if data is None:
+            raise GatewayRejected(f"Paystack refused the payment: {exchange.detail}", exchange)
         url = str(data.get("authorization_url", ""))
         if not url.startswith("https://"):
             raise GatewayRejected("Paystack sent no authorization URL.", exchange)
@@ -119,12 +126,10 @@ class PaystackGateway:
             _url(f"/transaction/verify/{quote(charge.reference, safe='')}"),
             headers=_headers(),
         )
-        data = body.get("data") if isinstance(body, dict) else None
-        if status >= 400 or not body.get("status") or not isinstance(data, dict):
-            message = str(body.get("message", "")) if isinstance(body, dict) else ""
-            exchange.detail = message[:200]
+        data = _data(status, body, exchange)
+        if data is None:
             # Unknown to Paystack: the customer never reached its page (yet).
-            return Verdict("pending", exchange, reason=f"Paystack: {message}"[:200])
+            return Verdict("pending", exchange, reason=f"Paystack: {exchange.detail}"[:200])
         if str(data.get("reference", charge.reference)) != charge.reference:
             return Verdict("failed", exchange, reason="Paystack answered for another reference.")
         return verdict_from(data, exchange)
@@ -142,10 +147,8 @@ class PaystackGateway:
             headers=_headers(),
             logged_request={"body": payload},
         )
-        data = body.get("data") if isinstance(body, dict) else None
-        if status >= 400 or not body.get("status"):
-            message = str(body.get("message", "")) if isinstance(body, dict) else ""
-            exchange.detail = message[:200]
-            raise GatewayRejected(f"Paystack refused the refund: {message}", exchange)
-        reference = str(data.get("id", "")) if isinstance(data, dict) else ""
+        data = _data(status, body, exchange)
+        if data is None:
+            raise GatewayRejected(f"Paystack refused the refund: {exchange.detail}", exchange)
+        reference = str(data.get("id", ""))
         return Refunded(gateway_reference=reference, exchange=exchange)

@@ -14,7 +14,7 @@ from souk.core.tasks import enqueue_on_commit
 from souk.orders.models import Order
 from souk.orders.services.lifecycle import order_refund_due, order_refund_settled
 from souk.payments.gateways import gateway_for
-from souk.payments.gateways.base import GatewayRejected, GatewayUnavailable
+from souk.payments.gateways.base import GatewayError, GatewayRejected, GatewayUnavailable
 from souk.payments.models import Payment, PaymentTransaction, Refund
 from souk.payments.services.common import charge_of
 from souk.payments.services.log import transaction_log
@@ -79,33 +79,13 @@ def refund_send(*, refund_id: int) -> Refund:
     try:
         done = adapter.refund(charge_of(payment), refund.amount)
     except GatewayUnavailable as failure:
-        transaction_log(
-            payment_id=payment.pk,
-            kind=Kind.REFUND,
-            status="unavailable",
-            exchange=failure.exchange,
-            amount=refund.amount,
-            detail=failure.detail,
-        )
         # Nothing reached the gateway for sure: back in the queue for the next run.
-        Refund.objects.filter(pk=refund_id).update(
-            status=Refund.Status.PENDING,
-            failure_reason=failure.detail[:255],
-            updated_at=timezone.now(),
+        _refund_not_sent(
+            refund, payment, failure, log_status="unavailable", status=Refund.Status.PENDING
         )
     except GatewayRejected as failure:
-        transaction_log(
-            payment_id=payment.pk,
-            kind=Kind.REFUND,
-            status="rejected",
-            exchange=failure.exchange,
-            amount=refund.amount,
-            detail=failure.detail,
-        )
-        Refund.objects.filter(pk=refund_id).update(
-            status=Refund.Status.FAILED,
-            failure_reason=failure.detail[:255],
-            updated_at=timezone.now(),
+        _refund_not_sent(
+            refund, payment, failure, log_status="rejected", status=Refund.Status.FAILED
         )
     else:
         with transaction.atomic():
@@ -127,6 +107,22 @@ def refund_send(*, refund_id: int) -> Refund:
     Refund.objects.filter(pk=refund_id).update(attempts=F("attempts") + 1)
     refund.refresh_from_db()
     return refund
+
+
+def _refund_not_sent(
+    refund: Refund, payment: Payment, failure: GatewayError, *, log_status: str, status: str
+) -> None:
+    transaction_log(
+        payment_id=payment.pk,
+        kind=Kind.REFUND,
+        status=log_status,
+        exchange=failure.exchange,
+        amount=refund.amount,
+        detail=failure.detail,
+    )
+    Refund.objects.filter(pk=refund.pk).update(
+        status=status, failure_reason=failure.detail[:255], updated_at=timezone.now()
+    )
 
 
 def refund_settle_by_hand(*, refund_id: int, actor: User) -> bool:
