@@ -24,6 +24,7 @@ from django.db import connection
 from django.utils import timezone
 
 from souk.catalog.models import Variant
+from souk.core.tests.threads import run_together
 from souk.inventory.models import StockMovement
 from souk.inventory.tests.factories import ledger_mismatches
 from souk.orders.models import CartItem, Checkout, Coupon, CouponRedemption, Order
@@ -43,32 +44,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("
 
 def cancel_url(order_id: int) -> str:
     return f"{ORDERS}{order_id}/cancel/"
-
-
-def run_together(calls: list[Callable[[], Any]], *, timeout: float = 120) -> list[Any]:
-    """Run every call in its own thread (its own database connection), all released at once;
-    their results in order. Any exception raised in a thread fails the test."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-    errors: list[BaseException] = []
-
-    def work(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not [thread for thread in threads if thread.is_alive()], "a thread is stuck"
-    assert errors == []
-    return results
 
 
 def post(client: Any, url: str, body: dict[str, Any] | None = None, **headers: str) -> Any:

@@ -9,13 +9,11 @@ import hashlib
 import hmac
 import itertools
 import json
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import responses
-from django.db import connection
 from requests import PreparedRequest
 
 from souk.orders.models import Order
@@ -283,29 +281,3 @@ def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert body["code"] == code
     return body
-
-
-def run_together(calls: list[Callable[[], Any]], *, timeout: float = 60) -> list[Any]:
-    """Run every call in its own thread (its own database connection), all released at once
-    by a barrier; their results in order. An exception in a thread fails the test."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-    errors: list[BaseException] = []
-
-    def work(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not [thread for thread in threads if thread.is_alive()], "a thread is stuck"
-    assert errors == []
-    return results

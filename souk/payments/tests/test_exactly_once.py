@@ -19,6 +19,7 @@ from requests import PreparedRequest
 from rest_framework.test import APIClient
 
 from souk.catalog.models import Variant
+from souk.core.tests.threads import run_together
 from souk.inventory.models import StockMovement
 from souk.inventory.tests.factories import ledger_mismatches
 from souk.orders.models import Order, OrderEvent
@@ -35,7 +36,6 @@ from souk.payments.tests.conftest import (
     paystack_initializes,
     paystack_transaction,
     paystack_verifies,
-    run_together,
     start,
 )
 
