@@ -112,3 +112,10 @@ class SandboxChargeAdmin(admin.ModelAdmin):
     list_display = ["reference", "amount", "currency", "status", "refunded", "created_at"]
     list_filter = ["status"]
     search_fields = ["reference"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The sandbox gateway's own records: changed only from its payment page.
+        return [field.name for field in SandboxCharge._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
