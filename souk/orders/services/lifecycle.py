@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from souk.accounts.models import User
@@ -18,6 +18,7 @@ from souk.inventory.services.stock import StockChange, stock_apply, stock_shorta
 from souk.orders.locks import coupon_lock, order_lock
 from souk.orders.models import Coupon, CouponRedemption, DeliverySchedule, Order
 from souk.orders.services.notify import order_events
+from souk.orders.services.pricing import coupon_use_take, customer_uses
 
 Status = Order.Status
 # What a shop member (or an administrator) may move an order to, from each status.
@@ -171,26 +172,20 @@ def _reclaim_coupon(order: Order) -> bool:
     """Take back the coupon use that expiry released (False if the coupon is used up now)."""
     if order.coupon_id is None:
         return True
-    redemptions = CouponRedemption.objects.filter(
-        Q(order=order) | Q(checkout_id=order.checkout_id) if order.checkout_id else Q(order=order)
+    redemptions = (
+        CouponRedemption.objects.filter(checkout_id=order.checkout_id)
+        if order.checkout_id is not None
+        else CouponRedemption.objects.filter(order=order)
     )
     released = [r for r in redemptions if r.released_at is not None]
     if not released or len(released) < len(redemptions):
         return True  # never redeemed here, or still held for another order of the checkout
     for redemption in released:
         coupon = coupon_lock(redemption.coupon_id)
-        if coupon.max_uses_per_customer is not None:
-            held = CouponRedemption.objects.filter(
-                coupon=coupon, user_id=redemption.user_id, released_at__isnull=True
-            ).count()
-            if held >= coupon.max_uses_per_customer:
-                return False
-        taken = (
-            Coupon.all_objects.filter(pk=coupon.pk)
-            .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
-            .update(uses=F("uses") + 1)
-        )
-        if not taken:
+        limit = coupon.max_uses_per_customer
+        if limit is not None and customer_uses(coupon, order.customer) >= limit:
+            return False
+        if not coupon_use_take(coupon.pk):
             return False
         CouponRedemption.objects.filter(pk=redemption.pk).update(released_at=None)
     return True
@@ -207,15 +202,15 @@ def order_pay_late(*, order_id: int) -> bool:
             return False
         if order.coupon_id is not None:
             coupon_lock(order.coupon_id)  # before the variants: the global lock order
-        wanted = list(order.items.values_list("variant_id", "quantity"))
-        locked = variants_lock(variant_id for variant_id, _ in wanted)
-        if stock_shortages(locked, dict(_summed(wanted))):
+        wanted = dict(order.items.values_list("variant_id", "quantity"))  # a line per variant
+        locked = variants_lock(wanted)
+        if stock_shortages(locked, wanted):
             return False
         if not _reclaim_coupon(order):
             transaction.set_rollback(True)
             return False
         stock_apply(
-            changes=[StockChange(variant_id, -quantity) for variant_id, quantity in wanted],
+            changes=[StockChange(variant_id, -quantity) for variant_id, quantity in wanted.items()],
             reason=StockMovement.Reason.SALE,
             reference=f"order:{order.number}",
             locked=locked,
@@ -240,13 +235,6 @@ def order_pay_late(*, order_id: int) -> bool:
         )
         order_events(orders=[order], event="paid")
     return True
-
-
-def _summed(lines: list[tuple[int, int]]) -> dict[int, int]:
-    totals: dict[int, int] = {}
-    for variant_id, quantity in lines:
-        totals[variant_id] = totals.get(variant_id, 0) + quantity
-    return totals
 
 
 def order_refund_settled(*, order_id: int) -> None:

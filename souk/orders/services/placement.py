@@ -15,11 +15,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from souk.accounts.models import Address, User
-from souk.catalog.models import Product, Variant
+from souk.catalog.models import Variant
 from souk.core.exceptions import InvalidInput
 from souk.inventory.locks import variants_lock
 from souk.inventory.models import StockMovement
@@ -47,6 +46,7 @@ from souk.orders.services.pricing import (
     coupon_applicable,
     coupon_discount,
     coupon_find,
+    coupon_use_take,
     subtotal,
 )
 from souk.shops.models import Shop
@@ -160,11 +160,6 @@ def _create_order(
             continue
     else:
         raise RuntimeError("could not allocate an order number")
-    names = dict(
-        Product.all_objects.filter(pk__in=[line.variant.product_id for line in lines]).values_list(
-            "pk", "name"
-        )
-    )
     OrderItem.objects.bulk_create(
         [
             OrderItem(
@@ -172,7 +167,8 @@ def _create_order(
                 variant=line.variant,
                 product_id=line.variant.product_id,
                 sku=line.variant.sku,
-                name=_line_name(names[line.variant.product_id], line.variant),
+                # variants_lock loaded each variant's product with it
+                name=_line_name(line.variant.product.name, line.variant),
                 unit_price=line.unit_price,
                 quantity=line.quantity,
                 line_total=line.line_total,
@@ -270,12 +266,7 @@ def _place(
 def _redeem(coupon: Coupon, *, user: User, placement: Placement, amount: Decimal) -> None:
     """Count one use of the (locked) coupon; the check above and this update happen under the
     same row lock, so the last use cannot be taken twice."""
-    used = (
-        Coupon.all_objects.filter(pk=coupon.pk)
-        .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
-        .update(uses=F("uses") + 1)
-    )
-    if not used:
+    if not coupon_use_take(coupon.pk):
         raise CouponInvalid("This coupon has been used up.")
     CouponRedemption.objects.create(
         coupon=coupon,

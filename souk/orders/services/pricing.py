@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from souk.accounts.models import User
 from souk.catalog.models import Variant
@@ -59,6 +59,16 @@ def coupon_find(code: str, *, lock: bool = False) -> Coupon:
     if coupon is None:
         raise CouponInvalid("No such coupon.")
     return coupon
+
+
+def coupon_use_take(coupon_id: int) -> bool:
+    """Count one more use of the coupon unless that would pass `max_uses` (one conditional
+    UPDATE: with the coupon's row lock held, the last use cannot be taken twice)."""
+    return bool(
+        Coupon.all_objects.filter(pk=coupon_id)
+        .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
+        .update(uses=F("uses") + 1)
+    )
 
 
 def customer_uses(coupon: Coupon, user: User) -> int:

@@ -7,6 +7,8 @@ import hashlib
 import json
 from typing import Any
 
+from django.db import transaction
+
 from souk.core.exceptions import DomainError, InvalidInput
 from souk.payments.gateways.base import Exchange, redact
 from souk.payments.gateways.paystack import signature_valid, verdict_from
@@ -38,17 +40,20 @@ def paystack_webhook(*, body: bytes, signature: str | None) -> str:
     if payment is None:
         return "ignored"  # not one of ours (or not about a payment)
     name = str(event.get("event", ""))
-    recorded = transaction_log(
-        payment_id=payment.pk,
-        kind=PaymentTransaction.Kind.WEBHOOK,
-        status=name[:32] or "unknown",
-        exchange=Exchange(response=redact(event), http_status=200),
-        fingerprint=hashlib.sha256(body).hexdigest(),
-    )
-    if not recorded:
-        return "duplicate"
-    if name != "charge.success":
-        return "recorded"
-    verdict = verdict_from(data, Exchange(response=redact(data)))
-    payment_settle(payment_id=payment.pk, verdict=verdict)
+    # Recorded and acted on together: if settling fails, the delivery is not marked seen and
+    # Paystack's retry is handled afresh.
+    with transaction.atomic():
+        recorded = transaction_log(
+            payment_id=payment.pk,
+            kind=PaymentTransaction.Kind.WEBHOOK,
+            status=name[:32] or "unknown",
+            exchange=Exchange(response=redact(event), http_status=200),
+            fingerprint=hashlib.sha256(body).hexdigest(),
+        )
+        if not recorded:
+            return "duplicate"
+        if name != "charge.success":
+            return "recorded"
+        verdict = verdict_from(data, Exchange(response=redact(data)))
+        payment_settle(payment_id=payment.pk, verdict=verdict)
     return "settled"

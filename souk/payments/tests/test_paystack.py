@@ -314,6 +314,30 @@ def test_the_same_webhook_delivered_again_changes_nothing(
     assert OrderEvent.objects.filter(order=pending_order, event="paid").count() == 1
 
 
+def test_a_webhook_whose_settling_failed_is_handled_again_when_paystack_retries(
+    paystack, started, pending_order, api_client, monkeypatch
+):
+    from souk.payments.services import webhooks
+
+    body = charge_success(started.reference)
+    real_settle = webhooks.payment_settle
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(webhooks, "payment_settle", broken)
+    api_client.raise_request_exception = False
+    failed = deliver(api_client, body)
+    assert failed.status_code == 500
+    assert started.transactions.filter(kind="webhook").count() == 0  # not marked seen
+
+    monkeypatch.setattr(webhooks, "payment_settle", real_settle)
+    retried = deliver(api_client, body)
+
+    assert retried.json() == {"status": "settled"}
+    assert order_state(pending_order) == ("paid", "paid")
+
+
 @pytest.mark.parametrize(
     "headers_for",
     [
