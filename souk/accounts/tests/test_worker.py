@@ -16,6 +16,7 @@ from souk.accounts.models import OtpCode
 def real_worker(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     celery_app.conf.task_always_eager = False
+    celery_app.control.purge()  # a message left by an interrupted run must not be consumed here
     try:
         with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             yield
