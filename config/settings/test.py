@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+import zlib
 
 from .base import *  # noqa: F403
 from .base import DATABASES, REDIS_URL, env
@@ -11,18 +12,21 @@ from .base import DATABASES, REDIS_URL, env
 # touches another run.
 _worker = os.environ.get("PYTEST_XDIST_WORKER")
 _slot = _worker or f"p{os.getpid()}"
-_redis_db = 1 + (int(_worker.removeprefix("gw") or 0) if _worker else os.getpid()) % 15
+# Checkouts testing side by side use databases of their own (DATABASE_URL); their Redis keys
+# and broker queues are kept apart by the database's name.
+_run = f"{DATABASES['default']['NAME']}-{_slot}"
+_redis_db = 1 + zlib.crc32(_run.encode()) % 15
 _redis_base = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS_URL
 TEST_REDIS_URL = f"{_redis_base}/{_redis_db}"
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": TEST_REDIS_URL,
-        "KEY_PREFIX": f"souk-test-{_slot}",
+        "KEY_PREFIX": f"souk-test-{_run}",
         "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
     }
 }
-RATELIMIT_KEY_PREFIX = f"souk-test-{_slot}:rl"
+RATELIMIT_KEY_PREFIX = f"souk-test-{_run}:rl"
 CELERY_BROKER_URL = TEST_REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
