@@ -205,6 +205,15 @@ class BecomeArtisanView(APIView):
         return Response({"user": s.UserSerializer(user).data})
 
 
+ADDRESS_BOOK_NOTE = (
+    " A user's first address becomes the default, and a user with addresses always has exactly "
+    "one: setting `is_default` on another address moves the flag there, and unsetting it on "
+    "the default is 400 (make another address the default instead). Deleting the default "
+    "makes the most recently added remaining address the default. A deleted address is gone "
+    "for good (orders keep their own copy)."
+)
+
+
 @extend_schema(tags=["accounts"])
 class AddressListView(ListAPIView):
     serializer_class = s.AddressSerializer
@@ -213,7 +222,14 @@ class AddressListView(ListAPIView):
     def get_queryset(self) -> Any:
         return selectors.address_list(user=request_user(self.request))
 
-    @extend_schema(responses={201: s.AddressSerializer})
+    @extend_schema(description="Your addresses, the default first." + ADDRESS_BOOK_NOTE)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        responses={201: s.AddressSerializer},
+        description="Add an address." + ADDRESS_BOOK_NOTE,
+    )
     def post(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -240,6 +256,7 @@ class AddressDetailView(GenericAPIView):
     def get(self, request: Request, pk: int) -> Response:
         return Response(self.get_serializer(self.get_object()).data)
 
+    @extend_schema(description="Change an address." + ADDRESS_BOOK_NOTE)
     def patch(self, request: Request, pk: int) -> Response:
         address = self.get_object()
         serializer = self.get_serializer(address, data=request.data, partial=True)
@@ -247,7 +264,11 @@ class AddressDetailView(GenericAPIView):
         address = address_services.address_update(address=address, data=serializer.validated_data)
         return Response(self.get_serializer(address).data)
 
-    @extend_schema(responses={204: NO_CONTENT})
+    @extend_schema(
+        responses={204: NO_CONTENT},
+        description="Delete an address for good. If it was the default, the most recently "
+        "added remaining address becomes the default.",
+    )
     def delete(self, request: Request, pk: int) -> Response:
         address_services.address_delete(address=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -191,3 +191,52 @@ def test_user_cannot_set_another_users_id_on_create(client_for, customer, other_
 
     assert response.status_code == 201
     assert Address.objects.get().user == customer
+
+
+def test_first_address_is_default_even_when_sent_as_not_default(client_for, customer):
+    response = client_for(customer).post(LIST, address_body(is_default=False), format="json")
+
+    assert response.status_code == 201
+    assert response.json()["is_default"] is True
+    assert Address.objects.get().is_default is True
+
+
+def test_an_address_book_without_a_default_gets_one_with_the_next_address(
+    client_for, customer, address_factory
+):
+    stray = address_factory(user=customer, is_default=False)  # e.g. added in the Django admin
+
+    response = client_for(customer).post(LIST, address_body(), format="json")
+
+    assert response.status_code == 201
+    assert response.json()["is_default"] is True
+    stray.refresh_from_db()
+    assert stray.is_default is False
+
+
+def test_deleting_another_address_keeps_the_default(client_for, customer, address_factory):
+    default = address_factory(user=customer, is_default=True)
+    other = address_factory(user=customer)
+
+    response = client_for(customer).delete(detail(other.pk))
+
+    assert response.status_code == 204
+    assert list(Address.objects.values_list("pk", "is_default")) == [(default.pk, True)]
+
+
+def test_deleting_the_only_address_leaves_an_empty_book(client_for, customer, address_factory):
+    only = address_factory(user=customer, is_default=True)
+
+    response = client_for(customer).delete(detail(only.pk))
+
+    assert response.status_code == 204
+    assert Address.objects.filter(user=customer).count() == 0
+
+
+def test_schema_documents_the_default_address_rules(api_client):
+    schema = api_client.get("/api/schema/?format=json").json()
+    operations = schema["paths"]["/api/accounts/addresses/"]
+    detail_operations = schema["paths"]["/api/accounts/addresses/{id}/"]
+
+    assert "first address becomes the default" in operations["post"]["description"]
+    assert "most recently added" in detail_operations["delete"]["description"]
