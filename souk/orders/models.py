@@ -93,7 +93,8 @@ class Checkout(TimeStampedModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="checkouts"
     )
-    shipping_address = models.JSONField()
+    # None for a pickup by a buyer who has no address.
+    shipping_address = models.JSONField(null=True, blank=True)
     coupon = models.ForeignKey(
         Coupon, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -145,7 +146,8 @@ class Order(SoftDeleteModel, TimeStampedModel):
     coupon = models.ForeignKey(
         Coupon, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    shipping_address = models.JSONField()
+    # None for a pickup by a buyer who has no address.
+    shipping_address = models.JSONField(null=True, blank=True)
     expires_at = models.DateTimeField()
     paid_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)

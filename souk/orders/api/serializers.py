@@ -94,7 +94,10 @@ class AddressInputSerializer(serializers.Serializer):
 
 class DeliveryInputSerializer(serializers.Serializer):
     method = serializers.ChoiceField(
-        choices=DeliverySchedule.Method.choices, default=DeliverySchedule.Method.DELIVERY
+        choices=DeliverySchedule.Method.choices,
+        required=False,
+        help_text="Default: delivery to the given or default address; pickup when you have no "
+        "address at all. delivery with no address anywhere is 400.",
     )
     window_start = serializers.DateTimeField(required=False, allow_null=True)
     window_end = serializers.DateTimeField(required=False, allow_null=True)
@@ -103,7 +106,10 @@ class DeliveryInputSerializer(serializers.Serializer):
 
 class PlacementSerializer(serializers.Serializer):
     shipping_address = serializers.IntegerField(
-        required=False, min_value=1, help_text="One of your addresses (default: your default)."
+        required=False,
+        min_value=1,
+        help_text="One of your addresses. Without it (and without `address`) your default "
+        "address is used; with no address at all the order is a pickup.",
     )
     address = AddressInputSerializer(required=False, help_text="An address given inline.")
     coupon = serializers.CharField(max_length=40, required=False, allow_blank=True)

@@ -38,6 +38,19 @@ IDEMPOTENCY_NOTE = (
 )
 
 
+DESTINATION_NOTE = (
+    " Without `shipping_address` or `address` your default address is used; if you have no "
+    "address at all the order is a pickup (`delivery.method` = `pickup`, `shipping_address` "
+    "null). Asking for `delivery.method` = `delivery` with no address anywhere is 400 "
+    "`validation_error` and nothing is written."
+)
+STATUS_NOTE = (
+    "Shop members and administrators move a paid order forward: paid -> processing -> "
+    "shipped -> delivered; a pickup order goes processing -> delivered when it is collected "
+    "(it is never shipped). Anything else is 409 `invalid_transition`."
+)
+
+
 def _placement_args(data: dict[str, Any]) -> dict[str, Any]:
     delivery = data.get("delivery")
     return {
@@ -171,7 +184,7 @@ class CheckoutView(GenericAPIView):
         responses={201: s.CheckoutSerializer},
         description="Check the whole cart out: one order per shop, the stock taken at once and "
         "the cart emptied. If any line is short of stock, 409 `insufficient_stock` lists every "
-        "short line and nothing changes." + IDEMPOTENCY_NOTE,
+        "short line and nothing changes." + DESTINATION_NOTE + IDEMPOTENCY_NOTE,
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -215,6 +228,7 @@ class OrderListView(GenericAPIView):
         request=s.OrderCreateSerializer,
         responses={201: s.OrderSerializer},
         description="A direct order from one shop, with the same rules as checkout."
+        + DESTINATION_NOTE
         + IDEMPOTENCY_NOTE,
     )
     @idempotent
@@ -308,8 +322,7 @@ class OrderStatusView(OrderObjectMixin, GenericAPIView):
 
     @extend_schema(
         request=s.StatusSerializer,
-        description="Shop members and administrators move a paid order forward: paid -> "
-        "processing -> shipped -> delivered. Anything else is 409 `invalid_transition`.",
+        description=STATUS_NOTE,
     )
     def post(self, request: Request, pk: int) -> Response:
         _, member, admin = self.roles(request)

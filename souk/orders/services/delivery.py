@@ -47,6 +47,10 @@ def delivery_update(
             raise InvalidTransition(
                 "The delivery method and window can change only before shipping."
             )
+        if changes.get("method") == DeliverySchedule.Method.DELIVERY and not order.shipping_address:
+            raise ValidationError(
+                {"method": ["This order has no address to deliver to; it can only be picked up."]}
+            )
         for key, value in changes.items():
             setattr(schedule, key, value)
         start, end = schedule.window_start, schedule.window_end

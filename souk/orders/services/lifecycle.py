@@ -21,11 +21,20 @@ from souk.orders.services.notify import order_events
 from souk.orders.services.pricing import coupon_use_take, customer_uses
 
 Status = Order.Status
-# What a shop member (or an administrator) may move an order to, from each status.
+Method = DeliverySchedule.Method
+# What a shop member (or an administrator) may move an order to, from each status, by the
+# order's delivery method: a delivered order is shipped first; a pickup order is never shipped,
+# it is delivered when the buyer collects it.
 FORWARD = {
-    Status.PAID: Status.PROCESSING,
-    Status.PROCESSING: Status.SHIPPED,
-    Status.SHIPPED: Status.DELIVERED,
+    Method.DELIVERY: {
+        Status.PAID: Status.PROCESSING,
+        Status.PROCESSING: Status.SHIPPED,
+        Status.SHIPPED: Status.DELIVERED,
+    },
+    Method.PICKUP: {
+        Status.PAID: Status.PROCESSING,
+        Status.PROCESSING: Status.DELIVERED,
+    },
 }
 CANCELLABLE = (Status.PENDING_PAYMENT, Status.PAID, Status.PROCESSING)
 CLOSED = (Status.CANCELLED, Status.EXPIRED)
@@ -39,11 +48,17 @@ def _locked(order_id: int) -> Order:
 
 
 def order_transition(*, order_id: int, status: str, actor: User) -> Order:
-    """Move a paid order forward: paid -> processing -> shipped -> delivered."""
+    """Move a paid order forward: paid -> processing -> shipped -> delivered, or for a pickup
+    paid -> processing -> delivered (collected)."""
     with transaction.atomic():
         order = _locked(order_id)
-        if FORWARD.get(Status(order.status)) != status:
-            raise InvalidTransition(f"An order that is {order.status} cannot become {status}.")
+        method = (
+            DeliverySchedule.objects.filter(order=order).values_list("method", flat=True).first()
+            or Method.DELIVERY
+        )
+        if FORWARD[Method(method)].get(Status(order.status)) != status:
+            how = "A pickup order" if method == Method.PICKUP else "An order"
+            raise InvalidTransition(f"{how} that is {order.status} cannot become {status}.")
         order.status = status
         order.save(update_fields=["status", "updated_at"])
         delivery_state = {

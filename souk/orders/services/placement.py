@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -66,7 +66,10 @@ ADDRESS_FIELDS = (
 
 @dataclass(frozen=True)
 class DeliveryRequest:
-    method: str = DeliverySchedule.Method.DELIVERY
+    """What the buyer asked for; `method` None means "delivery if there is an address, else
+    pickup"."""
+
+    method: str | None = None
     window_start: datetime | None = None
     window_end: datetime | None = None
     notes: str = ""
@@ -80,9 +83,9 @@ class Placement:
 
 def address_snapshot(
     *, user: User, address_id: int | None, address: dict[str, Any] | None
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
     """The shipping address as it is now: one of the user's addresses, one given inline, or
-    else the user's default address."""
+    else the user's default address (None if the user has no address at all)."""
     if address is not None:
         snapshot: dict[str, Any] = {key: str(address.get(key) or "") for key in ADDRESS_FIELDS}
         location = address.get("location")
@@ -90,19 +93,52 @@ def address_snapshot(
             {"lat": location.y, "lng": location.x} if location is not None else None
         )
         return snapshot
-    chosen = (
-        Address.objects.filter(user=user, pk=address_id).first()
-        if address_id is not None
-        else Address.objects.filter(user=user, is_default=True).first()
-    )
-    if chosen is None:
-        field_name = "shipping_address" if address_id is not None else "address"
-        raise ValidationError({field_name: ["Choose one of your addresses or give one."]})
+    if address_id is not None:
+        chosen = Address.objects.filter(user=user, pk=address_id).first()
+        if chosen is None:
+            raise ValidationError({"shipping_address": ["Choose one of your addresses."]})
+    else:
+        chosen = (
+            Address.objects.filter(user=user).order_by("-is_default", "-created_at", "-id").first()
+        )
+        if chosen is None:
+            return None
     chosen_snapshot: dict[str, Any] = {key: getattr(chosen, key) for key in ADDRESS_FIELDS}
     chosen_snapshot["location"] = (
         {"lat": chosen.location.y, "lng": chosen.location.x} if chosen.location else None
     )
     return chosen_snapshot
+
+
+def destination_resolve(
+    *,
+    user: User,
+    address_id: int | None,
+    address: dict[str, Any] | None,
+    delivery: DeliveryRequest | None,
+) -> tuple[dict[str, Any] | None, DeliveryRequest]:
+    """Where the goods go, and how: the given or default address is delivered to; a buyer
+    with no address at all collects the order (pickup). Asking for delivery with no address
+    anywhere is a 400."""
+    wanted = delivery or DeliveryRequest()
+    snapshot = address_snapshot(user=user, address_id=address_id, address=address)
+    method = wanted.method
+    if method is None:
+        method = (
+            DeliverySchedule.Method.DELIVERY
+            if snapshot is not None
+            else DeliverySchedule.Method.PICKUP
+        )
+    if method == DeliverySchedule.Method.DELIVERY and snapshot is None:
+        raise ValidationError(
+            {
+                "address": [
+                    "Delivery needs an address: give shipping_address or address, add an "
+                    "address to your account, or choose pickup."
+                ]
+            }
+        )
+    return snapshot, replace(wanted, method=method)
 
 
 def _order_number() -> str:
@@ -132,7 +168,7 @@ def _create_order(
     shop_id: int,
     lines: list[PricedLine],
     discount: Decimal,
-    address: dict[str, Any],
+    address: dict[str, Any] | None,
     delivery: DeliveryRequest,
     coupon: Coupon | None,
     checkout: Checkout | None,
@@ -178,7 +214,7 @@ def _create_order(
     )
     DeliverySchedule.objects.create(
         order=order,
-        method=delivery.method,
+        method=delivery.method or DeliverySchedule.Method.DELIVERY,
         window_start=delivery.window_start,
         window_end=delivery.window_end,
         notes=delivery.notes,
@@ -195,7 +231,7 @@ def _place(
     *,
     user: User,
     wanted: dict[int, int],
-    address: dict[str, Any],
+    address: dict[str, Any] | None,
     delivery: DeliveryRequest,
     coupon_code: str | None,
     as_checkout: bool,
@@ -286,7 +322,9 @@ def checkout_place(
     delivery: DeliveryRequest | None = None,
 ) -> Checkout:
     """Check the whole cart out: one order per shop, stock taken at once, cart emptied."""
-    snapshot = address_snapshot(user=user, address_id=address_id, address=address)
+    snapshot, chosen = destination_resolve(
+        user=user, address_id=address_id, address=address, delivery=delivery
+    )
     with transaction.atomic():
         cart = cart_lock(user)
         wanted: dict[int, int] = {}
@@ -299,7 +337,7 @@ def checkout_place(
             user=user,
             wanted=wanted,
             address=snapshot,
-            delivery=delivery or DeliveryRequest(),
+            delivery=chosen,
             coupon_code=code,
             as_checkout=True,
         )
@@ -365,13 +403,15 @@ def order_place(
         wanted[variant_id] += quantity
     if not wanted:
         raise ValidationError({"items": ["Give at least one item."]})
-    snapshot = address_snapshot(user=user, address_id=address_id, address=address)
+    snapshot, chosen = destination_resolve(
+        user=user, address_id=address_id, address=address, delivery=delivery
+    )
     with transaction.atomic():
         placement = _place(
             user=user,
             wanted=dict(wanted),
             address=snapshot,
-            delivery=delivery or DeliveryRequest(),
+            delivery=chosen,
             coupon_code=coupon_code,
             as_checkout=False,
             only_shop=shop,

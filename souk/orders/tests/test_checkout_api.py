@@ -290,12 +290,14 @@ def test_shipping_address_of_another_user_is_400(two_shop_cart, other_customer):
     assert snapshot() == before
 
 
-def test_without_an_address_checkout_is_400(client_for, other_customer, mug):
+def test_without_any_address_checkout_for_delivery_is_400(client_for, other_customer, mug):
     client = client_for(other_customer)  # no address on file
     client.post(ITEMS, {"variant": mug.pk, "quantity": 1})
     before = snapshot()
 
-    body = assert_problem(client.post(CHECKOUT, {}), 400, "validation_error")
+    body = assert_problem(
+        client.post(CHECKOUT, {"delivery": {"method": "delivery"}}), 400, "validation_error"
+    )
 
     assert "address" in body["errors"]
     assert snapshot() == before
