@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
@@ -47,6 +48,25 @@ def parse_target(value: str) -> Target:
     if "@" in text:
         return Target(EMAIL, normalize_email(text))
     return Target(SMS, normalize_phone(text))
+
+
+# Characters people put between the digits of a phone number (or around an identifier).
+_SEPARATORS = frozenset(" \t\r\n()-./\u00a0")
+
+
+def identity_key(value: str) -> str:
+    """One spelling for every way of writing the same identity: an email address in any case,
+    a phone number with any spacing, punctuation or full-width digits. A value that is not a
+    valid email address or phone number is folded the same way (Unicode compatibility forms,
+    case, separators), so that respelling it gives no fresh identity either."""
+    raw = value or ""
+    folded = unicodedata.normalize("NFKC", raw).strip()
+    for candidate in (raw, folded):
+        try:
+            return parse_target(candidate).value
+        except ValidationError:
+            continue
+    return "".join(char for char in folded.casefold() if char not in _SEPARATORS)
 
 
 def is_country_code(value: str) -> bool:

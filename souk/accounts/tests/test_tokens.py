@@ -121,6 +121,113 @@ def test_login_throttled_per_account_across_addresses(api_client, customer):
     assert response.status_code == 429
 
 
+PHONE_SPELLINGS = [
+    "+4915112345678",
+    "+49 151 12345678",
+    "+49 (151) 1234-5678",
+    "+49.151.12345678",
+    "\uff0b\uff14\uff19\uff11\uff15\uff11\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18",
+    " +49151 1234 5678 ",
+]
+
+
+def test_login_throttle_counts_every_spelling_of_a_phone_number(api_client, user_factory):
+    user = user_factory(phone="+4915112345678")
+    for n in range(20):
+        response = api_client.post(
+            LOGIN,
+            {"identifier": PHONE_SPELLINGS[n % len(PHONE_SPELLINGS)], "password": "wrong"},
+            format="json",
+            REMOTE_ADDR=f"10.1.{n}.1",
+        )
+        assert response.status_code == 401, (n, response.content)
+
+    for n, spelling in enumerate(PHONE_SPELLINGS):
+        response = api_client.post(
+            LOGIN,
+            {"identifier": spelling, "password": PASSWORD},
+            format="json",
+            REMOTE_ADDR=f"10.2.{n}.1",
+        )
+        assert response.status_code == 429, (spelling, response.content)
+        assert response.json()["code"] == "throttled"
+    user.refresh_from_db()
+    assert user.last_login is None
+
+
+def test_login_throttle_counts_every_spelling_of_an_email_address(api_client, user_factory):
+    user = user_factory(email="nia@example.com")
+    spellings = [
+        "nia@example.com",
+        "NIA@Example.COM",
+        "  Nia@example.com ",
+        "\uff4e\uff49\uff41\uff20\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45\uff0e"
+        "\uff43\uff4f\uff4d",
+    ]
+    for n in range(20):
+        response = api_client.post(
+            LOGIN,
+            {"identifier": spellings[n % len(spellings)], "password": "wrong"},
+            format="json",
+            REMOTE_ADDR=f"10.3.{n}.1",
+        )
+        assert response.status_code == 401, (n, response.content)
+
+    response = api_client.post(
+        LOGIN,
+        {"identifier": "Nia@EXAMPLE.com", "password": PASSWORD},
+        format="json",
+        REMOTE_ADDR="10.4.0.1",
+    )
+
+    assert response.status_code == 429
+    user.refresh_from_db()
+    assert user.last_login is None
+
+
+def test_login_throttle_folds_identifiers_that_are_neither_email_nor_phone(api_client):
+    spellings = ["Not A Number", "not-a-number", "NOT.A.NUMBER", "notanumber"]
+    for n in range(20):
+        response = api_client.post(
+            LOGIN,
+            {"identifier": spellings[n % len(spellings)], "password": "wrong"},
+            format="json",
+            REMOTE_ADDR=f"10.5.{n}.1",
+        )
+        assert response.status_code == 401, (n, response.content)
+
+    response = api_client.post(
+        LOGIN,
+        {"identifier": "Not.A-Number", "password": "x"},
+        format="json",
+        REMOTE_ADDR="10.6.0.1",
+    )
+
+    assert response.status_code == 429
+
+
+def test_login_throttle_keeps_different_accounts_apart(api_client, user_factory):
+    first = user_factory(phone="+4915112345678")
+    second = user_factory(phone="+4915112345679")
+    for n in range(20):
+        api_client.post(
+            LOGIN,
+            {"identifier": first.phone, "password": "wrong"},
+            format="json",
+            REMOTE_ADDR=f"10.7.{n}.1",
+        )
+
+    response = api_client.post(
+        LOGIN,
+        {"identifier": "+49 151 12345679", "password": PASSWORD},
+        format="json",
+        REMOTE_ADDR="10.8.0.1",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["user"]["id"] == second.id
+
+
 def test_forwarded_for_header_is_not_trusted_without_proxies(api_client, user_factory):
     users = [user_factory() for _ in range(10)]
     for n, user in enumerate(users):
