@@ -1,28 +1,30 @@
 """The order history, and telling buyers and shop members about it: one event row per change,
-emails sent by a task after commit, each event announced once."""
+emails sent by a task after commit, each event announced once, in a message of its own to each
+recipient."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
 
 from souk.accounts.models import User
 from souk.core.tasks import enqueue_on_commit
 from souk.orders.models import Order, OrderEvent
+from souk.orders.services.emails import BUYER, MEMBER, Email, order_email
 from souk.shops.models import ShopMember
 
-# event -> (to the buyer?, to the shop's members?, subject)
+# event -> (to the buyer?, to each of the shop's members?)
 EVENTS = {
-    "placed": (False, True, "New order {number}"),
-    "paid": (True, True, "Order {number} is paid"),
-    "processing": (False, False, ""),
-    "shipped": (True, False, "Order {number} is on its way"),
-    "delivered": (True, False, "Order {number} was delivered"),
-    "cancelled": (True, True, "Order {number} was cancelled"),
-    "expired": (True, False, "Order {number} expired unpaid"),
-    "refunded": (True, False, "Order {number} was refunded"),
+    "placed": (True, True),
+    "paid": (True, True),
+    "processing": (False, False),
+    "shipped": (True, False),
+    "delivered": (True, False),
+    "cancelled": (True, True),
+    "expired": (True, False),
+    "refunded": (True, False),
 }
 
 
@@ -31,53 +33,64 @@ def order_events(*, orders: Iterable[Order], event: str, actor: User | None = No
     rows = OrderEvent.objects.bulk_create(
         [OrderEvent(order=order, event=event, actor=actor) for order in orders]
     )
-    to_buyer, to_members, _ = EVENTS[event]
+    to_buyer, to_members = EVENTS[event]
     if rows and (to_buyer or to_members):
         from souk.orders.tasks import orders_notify
 
         enqueue_on_commit(orders_notify, [row.pk for row in rows])
 
 
-def _recipients(order: Order, event: str) -> list[str]:
-    to_buyer, to_members, _ = EVENTS[event]
-    recipients = [order.customer.email] if to_buyer else []
-    if to_members:
-        recipients += list(
-            ShopMember.objects.filter(shop_id=order.shop_id, user__is_active=True).values_list(
-                "user__email", flat=True
+def _members(order: Order) -> list[User]:
+    """The shop's active members (owner and staff), each once."""
+    memberships = (
+        ShopMember.objects.filter(shop_id=order.shop_id, user__is_active=True)
+        .select_related("user")
+        .order_by("user__email")
+    )
+    return [membership.user for membership in memberships]
+
+
+def _emails(order: Order, event: str) -> list[Email]:
+    to_buyer, to_members = EVENTS[event]
+    emails = []
+    if to_buyer and order.customer.is_active:
+        buyer = order.customer
+        emails.append(
+            order_email(
+                order=order, event=event, audience=BUYER, to=buyer.email, name=buyer.full_name
             )
         )
-    return sorted(set(recipients))
+    if to_members:
+        emails += [
+            order_email(
+                order=order, event=event, audience=MEMBER, to=member.email, name=member.full_name
+            )
+            for member in _members(order)
+        ]
+    return emails
 
 
 def events_notify(*, event_ids: list[int]) -> int:
-    """Send the email of each event not yet announced. Each event is claimed before sending
-    and released if sending fails, so retries neither skip nor repeat one."""
+    """Send the emails of each event not yet announced, one message per recipient; returns how
+    many messages went out. Each event is claimed before sending and released if sending
+    fails, so retries never skip one."""
     sent = 0
-    for event in OrderEvent.objects.filter(
-        pk__in=event_ids, notified_at__isnull=True
-    ).select_related("order__customer", "order__shop"):
+    events = OrderEvent.objects.filter(pk__in=event_ids, notified_at__isnull=True).select_related(
+        "order__customer", "order__shop", "order__coupon", "order__delivery"
+    )
+    for event in events:
         claimed = OrderEvent.objects.filter(pk=event.pk, notified_at__isnull=True).update(
             notified_at=timezone.now()
         )
         if not claimed:
             continue
-        order = event.order
-        lines = [
-            f"{item.quantity} x {item.name} ({item.sku}): {item.line_total} {order.currency}"
-            for item in order.items.all()
-        ]
-        body = (
-            f"Order {order.number} from {order.shop.name}: {order.get_status_display()}.\n\n"
-            + "\n".join(lines)
-            + f"\n\nTotal: {order.total} {order.currency}\n"
-        )
-        subject = EVENTS[event.event][2].format(number=order.number)
         try:
-            recipients = _recipients(order, event.event)
-            if recipients:
-                send_mail(subject, body, None, recipients)
-                sent += 1
+            messages = [
+                EmailMessage(email.subject, email.body, None, [email.to])
+                for email in _emails(event.order, event.event)
+            ]
+            if messages:
+                sent += get_connection().send_messages(messages) or 0
         except Exception:
             OrderEvent.objects.filter(pk=event.pk).update(notified_at=None)
             raise
