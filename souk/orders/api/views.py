@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from souk.accounts.api.auth import request_user
 from souk.core.exceptions import NotFound, PermissionDeniedError
 from souk.core.idempotency import idempotent
-from souk.core.permissions import IsShopMember, is_platform_admin, shop_role
+from souk.core.permissions import IsShopMemberOrAdmin, is_platform_admin, shop_role
 from souk.orders import selectors
 from souk.orders.api import serializers as s
 from souk.orders.models import Coupon, Order
@@ -368,13 +368,15 @@ class OrderDeliveryView(OrderObjectMixin, GenericAPIView):
 @extend_schema(tags=["shops"])
 class ShopOrdersView(ShopObjectMixin, GenericAPIView):
     serializer_class = s.OrderSerializer
-    permission_classes = [IsAuthenticated, IsShopMember]
+    permission_classes = [IsAuthenticated, IsShopMemberOrAdmin]
     queryset = Order.objects.none()
 
     @extend_schema(
         operation_id="shops_orders_list",
         parameters=[s.OrderListQuerySerializer],
-        description="The shop's orders, newest first (members).",
+        description="The shop's orders, newest first: the same rows as "
+        "`/api/orders/?shop={id}`. For the shop's members and administrators; anyone else "
+        "is 403.",
     )
     def get(self, request: Request, pk: int) -> Response:
         query = s.OrderListQuerySerializer(data=request.query_params)

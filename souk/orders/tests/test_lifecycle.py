@@ -738,6 +738,26 @@ def test_members_list_their_shops_orders(member, shop, history):
     assert ids(member.get(ORDERS)) == []  # their own purchases: none
 
 
+@pytest.mark.parametrize("query", [{}, {"status": "paid"}, {"created_after": "2030-01-02"}])
+def test_admins_list_a_shops_orders_on_both_routes(admin, shop, history, query):
+    expected = ids(admin.get(ORDERS, {"shop": shop.pk, **query}))
+
+    assert ids(admin.get(f"/api/shops/{shop.pk}/orders/", query)) == expected
+    assert expected == [
+        order.pk
+        for order in sorted(history.values(), key=lambda o: (o.created_at, o.pk), reverse=True)
+        if order.shop_id == shop.pk
+        and (not query.get("status") or order.pk == history["jan3"].pk)
+        and (not query.get("created_after") or order.created_at.day >= 2)
+    ]
+
+
+def test_a_deleted_shops_orders_are_404_for_admins(admin, shop, history):
+    Shop.objects.filter(pk=shop.pk).update(deleted_at=timezone.now())
+
+    assert_problem(admin.get(f"/api/shops/{shop.pk}/orders/"), 404, "not_found")
+
+
 def test_shop_order_lists_refuse_non_members(client_for, buyer, other_artisan, shop, history):
     assert_problem(buyer.get(ORDERS, {"shop": shop.pk}), 403, "permission_denied")
     stranger = client_for(other_artisan)
