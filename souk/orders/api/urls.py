@@ -12,10 +12,12 @@ urlpatterns = [
     path("checkout/", views.CheckoutView.as_view(), name="checkout"),
     path("orders/", views.OrderListView.as_view(), name="order-list"),
     path("orders/<int:pk>/", views.OrderDetailView.as_view(), name="order-detail"),
+    path("orders/<int:pk>/restore/", views.OrderRestoreView.as_view(), name="order-restore"),
     path("orders/<int:pk>/cancel/", views.OrderCancelView.as_view(), name="order-cancel"),
     path("orders/<int:pk>/status/", views.OrderStatusView.as_view(), name="order-status"),
     path("orders/<int:pk>/delivery/", views.OrderDeliveryView.as_view(), name="order-delivery"),
     path("shops/<int:pk>/orders/", views.ShopOrdersView.as_view(), name="shop-orders"),
     path("coupons/", views.CouponListView.as_view(), name="coupon-list"),
     path("coupons/<int:pk>/", views.CouponDetailView.as_view(), name="coupon-detail"),
+    path("coupons/<int:pk>/restore/", views.CouponRestoreView.as_view(), name="coupon-restore"),
 ]

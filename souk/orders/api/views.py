@@ -285,14 +285,36 @@ class OrderDetailView(OrderObjectMixin, GenericAPIView):
 
     @extend_schema(
         responses={204: NO_CONTENT},
-        description="Administrators: soft delete (hidden from lists; kept in the ledger and "
-        "restorable in the admin).",
+        description="Administrators: soft delete (hidden from lists; kept in the ledger; "
+        "restorable with `POST /api/orders/{id}/restore/` or in the Django admin).",
     )
     def delete(self, request: Request, pk: int) -> Response:
         if not self.roles(request)[2]:
             raise PermissionDeniedError("Only administrators delete orders.")
         lifecycle.order_soft_delete(order_id=self.get_order(request).pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["orders"])
+class OrderRestoreView(GenericAPIView):
+    serializer_class = s.OrderSerializer
+    permission_classes = [IsAuthenticated]
+    queryset = Order.objects.none()
+
+    @extend_schema(
+        request=None,
+        description="Administrators bring back a deleted order and get it back. Restoring an "
+        "order that is not deleted changes nothing and answers the same. Anyone else: 403 "
+        "on an order they can see, else 404.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        user = request_user(request)
+        if not is_platform_admin(user):
+            if selectors.order_get(user=user, order_id=pk) is None:
+                raise NotFound("No such order.")
+            raise PermissionDeniedError("Only administrators restore orders.")
+        lifecycle.order_restore(order_id=pk)
+        return Response(self.get_serializer(selectors.order_get(user=user, order_id=pk)).data)
 
 
 @extend_schema(tags=["orders"])
@@ -452,8 +474,32 @@ class CouponDetailView(GenericAPIView):
 
     @extend_schema(
         responses={204: NO_CONTENT},
-        description="Soft delete: the code stops working; orders that used it keep it.",
+        description="Soft delete: the code stops working; orders that used it keep it. "
+        "Administrators can restore it with `POST /api/coupons/{id}/restore/`.",
     )
     def delete(self, request: Request, pk: int) -> Response:
         coupon_services.coupon_delete(actor=request_user(request), coupon=self.get_coupon(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["coupons"])
+class CouponRestoreView(GenericAPIView):
+    serializer_class = s.CouponSerializer
+    permission_classes = [IsAuthenticated]
+    queryset = Coupon.objects.none()
+
+    @extend_schema(
+        request=None,
+        description="Administrators bring back a deleted coupon and get it back; its code "
+        "works again. Restoring a coupon that is not deleted changes nothing and answers the "
+        "same. If another live coupon took the code meanwhile: 409 `conflict`. Anyone else: "
+        "403 on a coupon they can see, else 404.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        user = request_user(request)
+        if not is_platform_admin(user):
+            if not selectors.coupons_visible(user=user).filter(pk=pk).exists():
+                raise NotFound("No such coupon.")
+            raise PermissionDeniedError("Only administrators restore coupons.")
+        coupon = coupon_services.coupon_restore(actor=user, coupon_id=pk)
+        return Response(self.get_serializer(coupon).data)

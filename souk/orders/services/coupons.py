@@ -11,8 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from souk.accounts.models import User
-from souk.core.exceptions import PermissionDeniedError
+from souk.core.exceptions import Conflict, NotFound, PermissionDeniedError
 from souk.core.permissions import is_platform_admin, shop_role
+from souk.orders.locks import coupon_lock
 from souk.orders.models import Coupon
 from souk.shops.models import Shop, ShopMember
 
@@ -92,3 +93,29 @@ def coupon_delete(*, actor: User, coupon: Coupon) -> None:
     if not _may_manage(actor, coupon.shop):
         raise PermissionDeniedError("You may not delete this coupon.")
     Coupon.objects.filter(pk=coupon.pk).update(deleted_at=timezone.now())
+
+
+def coupon_restore(*, actor: User, coupon_id: int) -> Coupon:
+    """Administrators bring a soft-deleted coupon back (a live one is left as it is). If a
+    live coupon has taken its code meanwhile, that is a 409 `conflict` and nothing changes."""
+    if not is_platform_admin(actor):
+        raise PermissionDeniedError("Only administrators restore coupons.")
+    with transaction.atomic():
+        try:
+            coupon = coupon_lock(coupon_id)
+        except Coupon.DoesNotExist as exc:
+            raise NotFound("No such coupon.") from exc
+        if coupon.deleted_at is None:
+            return coupon
+        conflict = Conflict(
+            f"Another coupon uses the code {coupon.code} now; change or delete it first."
+        )
+        if Coupon.objects.filter(code=coupon.code).exists():
+            raise conflict
+        coupon.deleted_at = None
+        try:
+            with transaction.atomic():
+                coupon.save(update_fields=["deleted_at", "updated_at"])
+        except IntegrityError as exc:  # a coupon with this code was created at the same moment
+            raise conflict from exc
+    return coupon

@@ -278,3 +278,13 @@ def order_soft_delete(*, order_id: int) -> None:
         if order.deleted_at is None:
             order.deleted_at = timezone.now()
             order.save(update_fields=["deleted_at"])
+
+
+def order_restore(*, order_id: int) -> Order:
+    """Administrators bring a soft-deleted order back; a live order is left as it is."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.deleted_at is not None:
+            order.deleted_at = None
+            order.save(update_fields=["deleted_at"])
+    return order
