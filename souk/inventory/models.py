@@ -52,7 +52,9 @@ class Purchase(TimeStampedModel):
     shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="purchases")
     supplier = models.CharField(max_length=200)
     reference = models.CharField(max_length=100, blank=True)
-    purchased_at = models.DateField()
+    purchased_at = models.DateTimeField(
+        help_text="When the goods were bought (a plain date is stored as its midnight UTC)."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,6 +18,8 @@ from souk.inventory.services.stock import StockChange, stock_apply
 from souk.shops.models import Shop
 
 Reason = StockMovement.Reason
+# How far ahead of our clock a client's "now" may be and still not count as the future.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def require_member(*, user: User, shop: Shop) -> None:
@@ -41,21 +43,32 @@ def _shop_variants(shop: Shop, items: list[dict[str, Any]]) -> dict[int, Variant
     return found
 
 
+def purchase_moment(value: date | datetime) -> datetime:
+    """`purchased_at` as an aware date-time: a plain date is its midnight UTC."""
+    if isinstance(value, datetime):
+        if timezone.is_naive(value):
+            raise ValidationError({"purchased_at": ["Give a date-time with its UTC offset."]})
+        return value
+    return datetime.combine(value, time.min, tzinfo=UTC)
+
+
 def purchase_create(
     *,
     actor: User,
     shop: Shop,
     supplier: str,
-    purchased_at: date,
+    purchased_at: date | datetime,
     items: list[dict[str, Any]],
     reference: str = "",
 ) -> Purchase:
     """Record a restock: `items` are {variant (id), quantity, unit_cost}; each line raises its
-    variant's stock (ledger reason `purchase`)."""
+    variant's stock (ledger reason `purchase`). `purchased_at` is a date-time, or a date meaning
+    its midnight UTC."""
     require_member(user=actor, shop=shop)
     if not items:
         raise ValidationError({"items": ["Give at least one item."]})
-    if purchased_at > timezone.localdate():
+    moment = purchase_moment(purchased_at)
+    if moment > timezone.now() + CLOCK_SKEW:
         raise ValidationError({"purchased_at": ["A purchase cannot be in the future."]})
     variants = _shop_variants(shop, items)
     with transaction.atomic():
@@ -63,7 +76,7 @@ def purchase_create(
             shop=shop,
             supplier=supplier.strip(),
             reference=reference.strip(),
-            purchased_at=purchased_at,
+            purchased_at=moment,
             created_by=actor,
         )
         PurchaseItem.objects.bulk_create(

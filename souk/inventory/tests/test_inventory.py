@@ -383,7 +383,7 @@ def test_purchase_raises_stock_with_purchase_movements(owner_client, artisan, sh
     assert body["shop"] == shop.pk
     assert body["supplier"] == "Clay & Co"
     assert body["reference"] == "INV-7"
-    assert body["purchased_at"] == timezone.localdate().isoformat()
+    assert body["purchased_at"] == f"{timezone.localdate().isoformat()}T00:00:00Z"
     assert body["total_cost"] == "66.75"
     assert body["currency"] == "USD"
     assert body["created_by"] == artisan.pk
