@@ -100,10 +100,13 @@ def movements(*, shop: Shop, variant_id: int | None = None) -> QuerySet[StockMov
     return moves.order_by("-id")
 
 
-def purchases(*, shop_ids: list[int]) -> QuerySet[Purchase]:
+def purchases(*, shop_ids: list[int] | None) -> QuerySet[Purchase]:
+    """Standing (not reversed) purchases of these shops, or of every shop when None."""
+    found = Purchase.objects.filter(reversed_at__isnull=True)
+    if shop_ids is not None:
+        found = found.filter(shop_id__in=shop_ids)
     return (
-        Purchase.objects.filter(shop_id__in=shop_ids, reversed_at__isnull=True)
-        .select_related("shop")
+        found.select_related("shop")
         .prefetch_related(
             Prefetch("items", queryset=PurchaseItem.objects.select_related("variant"))
         )

@@ -11,13 +11,13 @@ from souk.accounts.api.auth import request_user
 from souk.core.exceptions import NotFound, PermissionDeniedError
 from souk.core.pagination import PageNumberPagination, PrefetchedPage
 from souk.core.permissions import IsShopMember, shop_role
-from souk.inventory import selectors
+from souk.inventory import policy, selectors
 from souk.inventory.api import serializers as s
 from souk.inventory.models import Purchase, StockMovement
 from souk.inventory.services import purchases as services
 from souk.shops.api.views import ShopObjectMixin
 from souk.shops.models import Shop
-from souk.shops.selectors import member_shop_ids, shop_get
+from souk.shops.selectors import shop_get
 
 NO_CONTENT = OpenApiResponse(description="Done; no body.")
 
@@ -29,6 +29,16 @@ def member_shop(request: Request, shop_id: int) -> Shop:
         raise NotFound("No such shop.")
     if shop_role(request.user, shop) is None:
         raise PermissionDeniedError("Only members of this shop may see its inventory.")
+    return shop
+
+
+def stock_shop(request: Request, shop_id: int) -> Shop:
+    """The shop named in the query, if the caller is one of its members or an administrator
+    (else 404 or 403)."""
+    shop = shop_get(shop_id=shop_id)
+    if shop is None:
+        raise NotFound("No such shop.")
+    policy.require_stock_access(user=request.user, shop=shop)
     return shop
 
 
@@ -129,25 +139,27 @@ class PurchaseListView(GenericAPIView):
     @extend_schema(
         operation_id="purchases_list",
         parameters=[s.PurchaseListQuerySerializer],
-        description="Restocks of the shops you belong to (or of `shop`), newest first.",
+        description="Standing restocks of the shops you belong to (administrators: of every "
+        "shop), or of `shop` only; newest first.",
     )
     def get(self, request: Request) -> Response:
         query = s.PurchaseListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        shop_ids: list[int] | None
         if "shop" in query.validated_data:
-            shop_ids = [member_shop(request, query.validated_data["shop"]).pk]
+            shop_ids = [stock_shop(request, query.validated_data["shop"]).pk]
         else:
-            shop_ids = member_shop_ids(user=request_user(request))
-            if not shop_ids:
-                raise PermissionDeniedError("Only shop members record purchases.")
+            shop_ids = policy.stock_shop_ids(request.user)
+            if shop_ids == []:
+                raise PermissionDeniedError("Only shop members and administrators see purchases.")
         page = self.paginate_queryset(selectors.purchases(shop_ids=shop_ids))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         request=s.PurchaseCreateSerializer,
         responses={201: s.PurchaseSerializer},
-        description="Record a restock from a supplier (members of `shop`): each line raises "
-        "its variant's stock.",
+        description="Record a restock from a supplier (members of `shop`, administrators): "
+        "each line raises its variant's stock.",
     )
     def post(self, request: Request) -> Response:
         data = s.PurchaseCreateSerializer(data=request.data)
@@ -164,7 +176,7 @@ class PurchaseDetailView(GenericAPIView):
     queryset = Purchase.objects.none()
 
     def get_purchase(self, pk: int) -> Purchase:
-        shop_ids = member_shop_ids(user=request_user(self.request))
+        shop_ids = policy.stock_shop_ids(self.request.user)
         purchase = selectors.purchases(shop_ids=shop_ids).filter(pk=pk).first()
         if purchase is None:
             raise NotFound("No such purchase.")

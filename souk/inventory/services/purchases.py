@@ -14,6 +14,7 @@ from souk.catalog.models import Variant
 from souk.core.exceptions import InvalidInput, NotFound, PermissionDeniedError
 from souk.core.permissions import shop_role
 from souk.inventory.models import Purchase, PurchaseItem, StockMovement
+from souk.inventory.policy import require_stock_access
 from souk.inventory.services.stock import StockChange, stock_apply
 from souk.shops.models import Shop
 
@@ -64,7 +65,7 @@ def purchase_create(
     """Record a restock: `items` are {variant (id), quantity, unit_cost}; each line raises its
     variant's stock (ledger reason `purchase`). `purchased_at` is a date-time, or a date meaning
     its midnight UTC."""
-    require_member(user=actor, shop=shop)
+    require_stock_access(user=actor, shop=shop)
     if not items:
         raise ValidationError({"items": ["Give at least one item."]})
     moment = purchase_moment(purchased_at)
@@ -102,7 +103,7 @@ def purchase_create(
 def purchase_reverse(*, actor: User, purchase: Purchase) -> None:
     """Undo a purchase: its stock goes out again (409 `insufficient_stock` if some of it has
     been sold meanwhile, and then nothing changes)."""
-    require_member(user=actor, shop=purchase.shop)
+    require_stock_access(user=actor, shop=purchase.shop)
     with transaction.atomic():
         locked = (
             Purchase.objects.select_for_update()

@@ -185,3 +185,155 @@ def test_migration_turns_stored_dates_into_their_midnight_utc(shop):
     assert list(Purchase.objects.values_list("purchased_at", flat=True)) == [
         datetime(2024, 3, 1, tzinfo=UTC)
     ]
+
+
+# --- Platform administrators: full powers over every shop's purchases -------------------------
+
+
+@pytest.fixture(params=["superuser", "staff-only"])
+def platform_admin(request, user_factory):
+    """A platform administrator (`is_staff`), with or without superuser rights; a member of no
+    shop."""
+    return user_factory(role="admin", is_staff=True, is_superuser=request.param == "superuser")
+
+
+@pytest.fixture
+def other_variant(other_artisan, product_factory, category):
+    from souk.shops.models import Shop
+
+    other_shop = Shop.objects.get(owner=other_artisan)
+    return product_factory(shop=other_shop, category=category, name="Jug").variants.get()
+
+
+def record(client, shop, variant, quantity=4):
+    response = client.post(
+        PURCHASES,
+        {
+            "shop": shop.pk,
+            "supplier": "Clay & Co",
+            "purchased_at": "2024-03-01",
+            "items": [{"variant": variant.pk, "quantity": quantity, "unit_cost": "1.00"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+@pytest.mark.django_db
+def test_an_admin_lists_every_shops_purchases_and_filters_by_shop(
+    client_for, artisan, other_artisan, platform_admin, shop, variant, other_variant
+):
+    mine = record(client_for(artisan), shop, variant)
+    theirs = record(client_for(other_artisan), other_variant.shop, other_variant)
+    admin = client_for(platform_admin)
+
+    every = admin.get(PURCHASES)
+    one = admin.get(PURCHASES, {"shop": shop.pk})
+    missing = admin.get(PURCHASES, {"shop": other_variant.shop_id + 1000})
+
+    assert every.status_code == 200, every.content
+    assert [row["id"] for row in every.json()["results"]] == [theirs, mine]
+    assert every.json()["count"] == 2
+    assert [row["id"] for row in one.json()["results"]] == [mine]
+    assert_problem(missing, 404, "not_found")
+
+
+@pytest.mark.django_db
+def test_an_admin_records_a_purchase_for_any_shop(client_for, platform_admin, shop, variant):
+    response = client_for(platform_admin).post(
+        PURCHASES, purchase_body(shop, variant), format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    purchase = Purchase.objects.get()
+    assert (purchase.shop_id, purchase.created_by_id) == (shop.pk, platform_admin.pk)
+    assert response.json()["created_by"] == platform_admin.pk
+    assert stock(variant) == 7
+    assert list(
+        StockMovement.objects.filter(variant=variant, reason="purchase").values_list(
+            "delta", "reference", "actor_id"
+        )
+    ) == [(2, f"purchase:{purchase.pk}", platform_admin.pk)]
+    assert ledger_mismatches() == []
+
+
+@pytest.mark.django_db
+def test_an_admin_may_only_name_the_shops_own_variants(
+    client_for, platform_admin, shop, variant, other_variant
+):
+    before = snapshot()
+
+    response = client_for(platform_admin).post(
+        PURCHASES, purchase_body(shop, other_variant), format="json"
+    )
+
+    assert_problem(response, 400, "validation_error")
+    assert response.json()["errors"] == {"items": [{"variant": ["No such variant in this shop."]}]}
+    assert snapshot() == before
+
+
+@pytest.mark.django_db
+def test_an_admin_reads_and_reverses_any_shops_purchase(
+    client_for, artisan, platform_admin, shop, variant
+):
+    pk = record(client_for(artisan), shop, variant)
+    admin = client_for(platform_admin)
+
+    detail = admin.get(f"{PURCHASES}{pk}/")
+    reversed_ = admin.delete(f"{PURCHASES}{pk}/")
+
+    assert detail.status_code == 200, detail.content
+    assert detail.json()["id"] == pk
+    assert reversed_.status_code == 204, reversed_.content
+    assert stock(variant) == 5
+    assert Purchase.objects.get(pk=pk).reversed_at is not None
+    assert StockMovement.objects.filter(variant=variant).order_by("-id").values_list(
+        "delta", "actor_id"
+    )[0] == (-4, platform_admin.pk)
+    assert_problem(admin.get(f"{PURCHASES}{pk}/"), 404, "not_found")
+    assert ledger_mismatches() == []
+
+
+@pytest.mark.django_db
+def test_an_admin_reversing_a_sold_purchase_is_409_and_changes_nothing(
+    client_for, artisan, customer, platform_admin, shop, variant
+):
+    from souk.orders.tests.factories import place_order
+
+    pk = record(client_for(artisan), shop, variant, quantity=4)
+    place_order(user=customer, lines=[(variant, 7)])  # 9 -> 2: the purchase's 4 are gone
+    before = snapshot()
+
+    response = client_for(platform_admin).delete(f"{PURCHASES}{pk}/")
+
+    assert_problem(response, 409, "insufficient_stock")
+    assert response.json()["errors"] == {
+        "items": [{"variant": variant.pk, "requested": 4, "available": 2}]
+    }
+    assert snapshot() == before
+    assert ledger_mismatches() == []
+
+
+@pytest.mark.django_db
+def test_members_still_see_only_their_own_shops_purchases(
+    client_for, artisan, other_artisan, staff, shop, variant, other_variant
+):
+    mine = record(client_for(artisan), shop, variant)
+    theirs = record(client_for(other_artisan), other_variant.shop, other_variant)
+
+    listed = client_for(staff).get(PURCHASES)
+
+    assert [row["id"] for row in listed.json()["results"]] == [mine]
+    assert_problem(client_for(staff).get(f"{PURCHASES}{theirs}/"), 404, "not_found")
+    assert_problem(
+        client_for(staff).get(PURCHASES, {"shop": other_variant.shop_id}), 403, "permission_denied"
+    )
+    before = snapshot()
+    assert_problem(client_for(staff).delete(f"{PURCHASES}{theirs}/"), 404, "not_found")
+    assert_problem(
+        client_for(staff).post(PURCHASES, purchase_body(other_variant.shop, other_variant)),
+        403,
+        "permission_denied",
+    )
+    assert snapshot() == before
