@@ -31,16 +31,30 @@ class InventoryRowSerializer(serializers.Serializer):
 
 class AlertSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    shop = RefSerializer()
     product = RefSerializer()
     variant = serializers.IntegerField()
     sku = serializers.CharField()
-    quantity = serializers.IntegerField(help_text="Stock when the alert was raised.")
-    threshold = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
+    quantity = serializers.IntegerField(help_text="The variant's stock now.")
+    threshold = serializers.IntegerField(help_text="The low-stock threshold it fell to.")
+    message = serializers.CharField(
+        help_text='A sentence for people, e.g. "Only 2 left of Blue mug (SKU MUG-BLU); '
+        'threshold 3."'
+    )
+    created_at = serializers.DateTimeField(help_text="When the alert was raised.")
 
 
 class ShopQuerySerializer(serializers.Serializer):
     shop = serializers.IntegerField(min_value=1)
+
+
+class AlertQuerySerializer(serializers.Serializer):
+    shop = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="The shop whose alerts to list; required unless you are an administrator "
+        "(who then sees every shop's).",
+    )
 
 
 class MovementQuerySerializer(ShopQuerySerializer):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -10,7 +11,7 @@ from rest_framework.response import Response
 from souk.accounts.api.auth import request_user
 from souk.core.exceptions import NotFound, PermissionDeniedError
 from souk.core.pagination import PageNumberPagination, PrefetchedPage
-from souk.core.permissions import IsShopMember, shop_role
+from souk.core.permissions import IsShopMember, is_platform_admin, shop_role
 from souk.inventory import policy, selectors
 from souk.inventory.api import serializers as s
 from souk.inventory.models import Purchase, StockMovement
@@ -73,16 +74,27 @@ class AlertListView(GenericAPIView):
 
     @extend_schema(
         operation_id="inventory_alerts_list",
-        parameters=[s.ShopQuerySerializer],
-        description="The shop's active low-stock alerts, newest first (members). Cached; a "
-        "stock change shows on the next read. Without `shop`: 400.",
+        parameters=[s.AlertQuerySerializer],
+        description="Active low-stock alerts of `shop` (its members and administrators), newest "
+        "first, each with the variant's stock now. Without `shop`: every shop's alerts for an "
+        "administrator, 400 for anyone else. Cached; a stock change shows on the next read.",
     )
     def get(self, request: Request) -> Response:
-        query = s.ShopQuerySerializer(data=request.query_params)
+        query = s.AlertQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        shop = member_shop(request, query.validated_data["shop"])
-        page = self.paginate_queryset(selectors.shop_alerts(shop=shop))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        shop_id = query.validated_data.get("shop")
+        if shop_id is None and not is_platform_admin(request.user):
+            raise ValidationError({"shop": ["This field is required."]})
+        shop = None if shop_id is None else stock_shop(request, shop_id)
+        paginator = PageNumberPagination()
+        offset, limit = paginator.window(request)
+        found = selectors.active_alerts(shop=shop, offset=offset, limit=limit)
+        page = paginator.paginate_queryset(
+            PrefetchedPage(count=found["count"], offset=offset, rows=found["rows"]),
+            request,
+            view=self,
+        )
+        return paginator.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 @extend_schema(tags=["inventory"])
