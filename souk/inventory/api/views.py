@@ -15,6 +15,7 @@ from souk.core.permissions import IsShopMember, is_platform_admin, shop_role
 from souk.inventory import policy, selectors
 from souk.inventory.api import serializers as s
 from souk.inventory.models import Purchase, StockMovement
+from souk.inventory.services import alerts as alert_services
 from souk.inventory.services import purchases as services
 from souk.shops.api.views import ShopObjectMixin
 from souk.shops.models import Shop
@@ -95,6 +96,24 @@ class AlertListView(GenericAPIView):
             view=self,
         )
         return paginator.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@extend_schema(tags=["inventory"])
+class AlertDetailView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="inventory_alerts_dismiss",
+        request=None,
+        responses={204: NO_CONTENT},
+        description="Dismiss an active alert you have handled (members of its shop, "
+        "administrators). It is kept, marked resolved and dismissed by you, and leaves the "
+        "active list; the variant's next fall to the threshold raises a new alert. An alert "
+        "you cannot see, or one no longer active, is 404.",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        alert_services.alert_dismiss(actor=request_user(request), alert_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(tags=["inventory"])

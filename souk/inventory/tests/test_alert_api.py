@@ -5,14 +5,21 @@ alert, after which the next fall raises a new one.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
+from django.core import mail
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from souk.catalog.models import Variant
 from souk.catalog.tests.factories import make_product
-from souk.inventory.models import InventoryAlert
+from souk.inventory.models import InventoryAlert, StockMovement
+from souk.inventory.services.alerts import alerts_rescan
 from souk.inventory.services.caches import alerts_key
+from souk.inventory.services.purchases import purchase_create, stock_adjust
+from souk.inventory.tests.factories import ledger_mismatches
 from souk.orders.tests.factories import place_order
 from souk.shops.models import Shop
 
@@ -181,3 +188,187 @@ def test_alert_list_query_count_holds_as_the_page_grows(
     assert one == 1
     assert many == (17 if as_admin else 9)
     assert large == small
+
+
+# --- Dismissing -------------------------------------------------------------------------------
+
+
+def alert_url(pk):
+    return f"{ALERTS}{pk}/"
+
+
+def flagged(variant):
+    """Whether Redis holds the "already raised" note of `variant`."""
+    return cache.get(f"inventory:alert:{variant.pk}") is not None
+
+
+def stock(variant):
+    return Variant.all_objects.get(pk=variant.pk).quantity
+
+
+def alerts(variant):
+    """(quantity, resolved?, dismissed by) of every alert of `variant`, oldest first."""
+    return [
+        (a.quantity, a.resolved_at is not None, a.dismissed_by_id)
+        for a in InventoryAlert.objects.filter(variant=variant).order_by("id")
+    ]
+
+
+def state():
+    """Every row a refused dismissal must leave alone."""
+    return (
+        sorted(
+            InventoryAlert.objects.values_list(
+                "pk", "resolved_at", "dismissed_at", "dismissed_by_id", "notified_at"
+            )
+        ),
+        sorted(Variant.all_objects.values_list("pk", "quantity")),
+        StockMovement.objects.count(),
+    )
+
+
+def low_stock_mails():
+    return [m for m in mail.outbox if m.subject.startswith("Low stock")]
+
+
+@pytest.fixture
+def raised(commit, customer, variant):
+    """`variant` sold down to 2: its alert is active and its Redis note is set."""
+    with commit():
+        place_order(user=customer, lines=[(variant, 3)])
+    alert = InventoryAlert.objects.get(variant=variant, resolved_at__isnull=True)
+    assert flagged(variant)
+    return alert
+
+
+def test_a_member_dismisses_a_handled_alert_which_is_kept_and_resolved(
+    commit, client_for, staff, shop, variant, raised
+):
+    client = client_for(staff)
+    assert [row["id"] for row in listed(client, shop=shop.pk)["results"]] == [raised.pk]
+    movements = StockMovement.objects.count()
+
+    with commit():
+        response = client.delete(alert_url(raised.pk))
+
+    assert response.status_code == 204, response.content
+    assert response.content == b""
+    alert = InventoryAlert.objects.get(pk=raised.pk)
+    assert alert.resolved_at is not None
+    assert alert.dismissed_at == alert.resolved_at
+    assert alert.dismissed_by_id == staff.pk
+    assert listed(client, shop=shop.pk)["results"] == []
+    assert stock(variant) == 2
+    assert StockMovement.objects.count() == movements
+
+
+def test_dismissing_clears_the_raised_note_so_the_next_fall_raises_a_new_alert(
+    commit, client_for, artisan, customer, shop, variant, raised
+):
+    with commit():
+        assert client_for(artisan).delete(alert_url(raised.pk)).status_code == 204
+
+    assert not flagged(variant)
+
+    with commit():
+        place_order(user=customer, lines=[(variant, 1)])  # 2 -> 1: a fall
+
+    assert alerts(variant) == [(2, True, artisan.pk), (1, False, None)]
+    assert flagged(variant)
+    (row,) = listed(client_for(artisan), shop=shop.pk)["results"]
+    assert (row["variant"], row["quantity"]) == (variant.pk, 1)
+    assert row["id"] != raised.pk
+    assert len(low_stock_mails()) == 2
+    assert ledger_mismatches() == []
+
+
+def test_after_a_dismissal_a_restock_that_stays_low_raises_nothing_but_a_fall_does(
+    commit, client_for, artisan, customer, shop, variant, raised
+):
+    with commit():
+        client_for(artisan).delete(alert_url(raised.pk))
+
+    with commit():
+        purchase_create(
+            actor=artisan,
+            shop=shop,
+            supplier="Clay & Co",
+            purchased_at=date(2024, 3, 1),
+            items=[{"variant": variant.pk, "quantity": 1, "unit_cost": "1.00"}],
+        )  # 2 -> 3: still low, but no fall
+
+    assert stock(variant) == 3
+    assert alerts(variant) == [(2, True, artisan.pk)]
+    assert not flagged(variant)
+
+    with commit():
+        stock_adjust(actor=artisan, variant_id=variant.pk, delta=-1, note="chipped")  # 3 -> 2
+
+    assert alerts(variant) == [(2, True, artisan.pk), (2, False, None)]
+    assert flagged(variant)
+
+
+def test_the_rescan_leaves_a_dismissed_alert_alone_until_the_next_fall(
+    commit, client_for, artisan, variant, raised
+):
+    with commit():
+        client_for(artisan).delete(alert_url(raised.pk))
+
+    with commit():
+        assert alerts_rescan() == (0, 0)
+
+    assert alerts(variant) == [(2, True, artisan.pk)]
+
+    # A fall whose alert was missed (as when Redis or the transaction's alert step failed):
+    Variant.all_objects.filter(pk=variant.pk).update(quantity=1)
+    StockMovement.objects.create(
+        variant=variant,
+        shop_id=variant.shop_id,
+        delta=-1,
+        reason=StockMovement.Reason.ADJUSTMENT,
+        reference="raw",
+        quantity_after=1,
+    )
+    with commit():
+        assert alerts_rescan() == (1, 0)
+
+    assert alerts(variant) == [(2, True, artisan.pk), (1, False, None)]
+    assert ledger_mismatches() == []
+
+
+def test_an_admin_dismisses_any_shops_alert(commit, client_for, platform_admin, shop, raised):
+    with commit():
+        response = client_for(platform_admin).delete(alert_url(raised.pk))
+
+    assert response.status_code == 204, response.content
+    assert InventoryAlert.objects.get(pk=raised.pk).dismissed_by_id == platform_admin.pk
+    assert listed(client_for(platform_admin))["results"] == []
+
+
+@pytest.mark.parametrize("who", ["customer", "other_artisan"])
+def test_an_outsider_cannot_see_the_alert_to_dismiss_it(request, client_for, variant, raised, who):
+    before = state()
+
+    response = client_for(request.getfixturevalue(who)).delete(alert_url(raised.pk))
+
+    assert_problem(response, 404, "not_found")
+    assert state() == before
+    assert flagged(variant)
+
+
+def test_dismissing_without_credentials_is_401(api_client, raised):
+    before = state()
+
+    assert_problem(api_client.delete(alert_url(raised.pk)), 401, "not_authenticated")
+    assert state() == before
+
+
+def test_a_resolved_or_unknown_alert_is_404(commit, client_for, artisan, raised):
+    owner = client_for(artisan)
+    with commit():
+        assert owner.delete(alert_url(raised.pk)).status_code == 204
+    before = state()
+
+    assert_problem(owner.delete(alert_url(raised.pk)), 404, "not_found")
+    assert_problem(owner.delete(alert_url(raised.pk + 1000)), 404, "not_found")
+    assert state() == before
