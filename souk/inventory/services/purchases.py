@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from souk.accounts.models import User
 from souk.catalog.models import Variant
-from souk.core.exceptions import InvalidInput, NotFound, PermissionDeniedError
-from souk.core.permissions import shop_role
+from souk.core.exceptions import InvalidInput, NotFound
 from souk.inventory.models import Purchase, PurchaseItem, StockMovement
 from souk.inventory.policy import require_stock_access
 from souk.inventory.services.stock import StockChange, stock_apply
@@ -21,11 +20,6 @@ from souk.shops.models import Shop
 Reason = StockMovement.Reason
 # How far ahead of our clock a client's "now" may be and still not count as the future.
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-def require_member(*, user: User, shop: Shop) -> None:
-    if shop_role(user, shop) is None:
-        raise PermissionDeniedError("Only members of this shop may manage its stock.")
 
 
 def _shop_variants(shop: Shop, items: list[dict[str, Any]]) -> dict[int, Variant]:
@@ -127,7 +121,8 @@ def purchase_reverse(*, actor: User, purchase: Purchase) -> None:
 
 
 def stock_adjust(*, actor: User, variant_id: int, delta: int, note: str = "") -> StockMovement:
-    """A manual correction (a count, breakage, a gift...). A result below zero is 409."""
+    """A manual correction (a count, breakage, a gift...) by a member of the variant's shop or
+    an administrator. A result below zero is 409."""
     variant = (
         Variant.objects.select_related("shop")
         .filter(pk=variant_id, product__deleted_at=None)
@@ -135,7 +130,7 @@ def stock_adjust(*, actor: User, variant_id: int, delta: int, note: str = "") ->
     )
     if variant is None:
         raise ValidationError({"variant": ["No such variant."]})
-    require_member(user=actor, shop=variant.shop)
+    require_stock_access(user=actor, shop=variant.shop)
     if delta == 0:
         raise ValidationError({"delta": ["Use a non-zero change."]})
     (movement,) = stock_apply(
