@@ -41,6 +41,7 @@ class ShopInventoryView(ShopObjectMixin, GenericAPIView):
 
     @extend_schema(
         operation_id="shops_inventory_list",
+        responses=s.InventoryRowSerializer(many=True),
         description="Every variant of the shop with its stock, the units held by unpaid "
         "orders and whether it is low. Cached; a stock change shows on the next read.",
     )
@@ -65,6 +66,7 @@ class AlertListView(GenericAPIView):
 
     @extend_schema(
         operation_id="inventory_alerts_list",
+        responses=s.AlertSerializer(many=True),
         parameters=[s.AlertQuerySerializer],
         description="Active low-stock alerts of `shop` (its members and administrators), newest "
         "first, each with the variant's stock now. Without `shop`: every shop's alerts for an "
@@ -114,6 +116,7 @@ class MovementListView(GenericAPIView):
 
     @extend_schema(
         operation_id="inventory_movements_list",
+        responses=s.MovementSerializer(many=True),
         parameters=[s.MovementQuerySerializer],
         description="The stock ledger of the shop (its members, administrators), newest first; "
         "`variant` narrows it to one variant.",
@@ -159,6 +162,7 @@ class PurchaseListView(GenericAPIView):
 
     @extend_schema(
         operation_id="purchases_list",
+        responses=s.PurchaseSerializer(many=True),
         parameters=[s.PurchaseListQuerySerializer],
         description="Standing restocks of the shops you belong to (administrators: of every "
         "shop), or of `shop` only; newest first.",
