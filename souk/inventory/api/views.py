@@ -14,7 +14,7 @@ from souk.core.pagination import PageNumberPagination, PrefetchedPage
 from souk.core.permissions import IsShopMember, is_platform_admin
 from souk.inventory import policy, selectors
 from souk.inventory.api import serializers as s
-from souk.inventory.models import Purchase, StockMovement
+from souk.inventory.models import InventoryAlert, Purchase, StockMovement
 from souk.inventory.services import alerts as alert_services
 from souk.inventory.services import purchases as services
 from souk.shops.api.views import ShopObjectMixin
@@ -38,6 +38,7 @@ def stock_shop(request: Request, shop_id: int) -> Shop:
 class ShopInventoryView(ShopObjectMixin, GenericAPIView):
     serializer_class = s.InventoryRowSerializer
     permission_classes = [IsAuthenticated, IsShopMember]
+    queryset = Shop.objects.none()
 
     @extend_schema(
         operation_id="shops_inventory_list",
@@ -63,6 +64,7 @@ class ShopInventoryView(ShopObjectMixin, GenericAPIView):
 class AlertListView(GenericAPIView):
     serializer_class = s.AlertSerializer
     permission_classes = [IsAuthenticated]
+    queryset = InventoryAlert.objects.none()
 
     @extend_schema(
         operation_id="inventory_alerts_list",
@@ -93,6 +95,7 @@ class AlertListView(GenericAPIView):
 @extend_schema(tags=["inventory"])
 class AlertDetailView(GenericAPIView):
     permission_classes = [IsAuthenticated]
+    queryset = InventoryAlert.objects.none()
 
     @extend_schema(
         operation_id="inventory_alerts_dismiss",
