@@ -64,7 +64,10 @@ class InventoryAlertAdmin(ReadOnlyAdmin):
         "threshold",
         "created_at",
         "resolved_at",
+        "dismissed_at",
+        "dismissed_by",
         "notified_at",
     ]
-    list_filter = ["resolved_at"]
+    list_filter = ["resolved_at", "dismissed_at"]
+    raw_id_fields = ["variant", "shop", "dismissed_by"]
     search_fields = ["variant__sku", "shop__name"]

@@ -52,7 +52,9 @@ class Purchase(TimeStampedModel):
     shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="purchases")
     supplier = models.CharField(max_length=200)
     reference = models.CharField(max_length=100, blank=True)
-    purchased_at = models.DateField()
+    purchased_at = models.DateTimeField(
+        help_text="When the goods were bought (a plain date is stored as its midnight UTC)."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -91,7 +93,9 @@ class PurchaseItem(models.Model):
 
 class InventoryAlert(models.Model):
     """Raised once when a variant falls to the low-stock threshold; resolved when stock rises
-    above it again. At most one unresolved alert per variant (enforced by the database)."""
+    above it again, or dismissed by a member or administrator who has handled it (then
+    `dismissed_at`/`dismissed_by` say who and when, and only a later fall raises a new one).
+    At most one unresolved alert per variant (enforced by the database)."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="inventory_alerts")
     variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="alerts")
@@ -100,6 +104,10 @@ class InventoryAlert(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -65,32 +65,59 @@ def shop_inventory(*, shop: Shop, offset: int, limit: int) -> dict[str, Any]:
     return result
 
 
-def _alert_rows(shop_id: int) -> list[dict[str, Any]]:
-    alerts = (
-        InventoryAlert.objects.filter(shop_id=shop_id, resolved_at__isnull=True)
-        .select_related("variant__product")
+def alert_message(*, product: str, sku: str, quantity: int, threshold: int) -> str:
+    """The sentence a person reads for a low-stock alert."""
+    left = "None" if quantity <= 0 else f"Only {quantity}"
+    return f"{left} left of {product} (SKU {sku}); threshold {threshold}."
+
+
+def _active_alerts() -> QuerySet[InventoryAlert]:
+    return (
+        InventoryAlert.objects.filter(resolved_at__isnull=True)
+        .select_related("shop", "variant__product")
         .order_by("-created_at", "-id")
     )
-    return [
-        {
-            "id": alert.pk,
-            "product": {"id": alert.variant.product_id, "name": alert.variant.product.name},
-            "variant": alert.variant_id,
-            "sku": alert.variant.sku,
-            "quantity": alert.quantity,
-            "threshold": alert.threshold,
-            "created_at": alert.created_at,
-        }
-        for alert in alerts
-    ]
 
 
-def shop_alerts(*, shop: Shop) -> list[dict[str, Any]]:
-    """Unresolved low-stock alerts, newest first; cached until stock next changes."""
-    rows: list[dict[str, Any]] = cache_get_or_set_safe(
-        alerts_key(shop.pk), lambda: _alert_rows(shop.pk), TIMEOUT
-    )
-    return rows
+def _alert_row(alert: InventoryAlert) -> dict[str, Any]:
+    variant = alert.variant
+    product = variant.product
+    return {
+        "id": alert.pk,
+        "shop": {"id": alert.shop_id, "name": alert.shop.name},
+        "product": {"id": product.pk, "name": product.name},
+        "variant": variant.pk,
+        "sku": variant.sku,
+        "quantity": variant.quantity,
+        "threshold": alert.threshold,
+        "message": alert_message(
+            product=product.name,
+            sku=variant.sku,
+            quantity=variant.quantity,
+            threshold=alert.threshold,
+        ),
+        "created_at": alert.created_at,
+    }
+
+
+def _shop_alert_rows(shop_id: int) -> list[dict[str, Any]]:
+    return [_alert_row(alert) for alert in _active_alerts().filter(shop_id=shop_id)]
+
+
+def active_alerts(*, shop: Shop | None, offset: int, limit: int) -> dict[str, Any]:
+    """{count, rows} of the active low-stock alerts of `shop` (of every shop when None), newest
+    first, each with the variant's stock now. A shop's alerts are cached until its stock next
+    changes or an alert of it is dismissed."""
+    if shop is not None:
+        rows: list[dict[str, Any]] = cache_get_or_set_safe(
+            alerts_key(shop.pk), lambda: _shop_alert_rows(shop.pk), TIMEOUT
+        )
+        return {"count": len(rows), "rows": rows[offset : offset + limit]}
+    alerts = _active_alerts()
+    return {
+        "count": alerts.count(),
+        "rows": [_alert_row(alert) for alert in alerts[offset : offset + limit]],
+    }
 
 
 def movements(*, shop: Shop, variant_id: int | None = None) -> QuerySet[StockMovement]:
@@ -100,10 +127,13 @@ def movements(*, shop: Shop, variant_id: int | None = None) -> QuerySet[StockMov
     return moves.order_by("-id")
 
 
-def purchases(*, shop_ids: list[int]) -> QuerySet[Purchase]:
+def purchases(*, shop_ids: list[int] | None) -> QuerySet[Purchase]:
+    """Standing (not reversed) purchases of these shops, or of every shop when None."""
+    found = Purchase.objects.filter(reversed_at__isnull=True)
+    if shop_ids is not None:
+        found = found.filter(shop_id__in=shop_ids)
     return (
-        Purchase.objects.filter(shop_id__in=shop_ids, reversed_at__isnull=True)
-        .select_related("shop")
+        found.select_related("shop")
         .prefetch_related(
             Prefetch("items", queryset=PurchaseItem.objects.select_related("variant"))
         )

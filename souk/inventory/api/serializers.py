@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -29,16 +31,30 @@ class InventoryRowSerializer(serializers.Serializer):
 
 class AlertSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    shop = RefSerializer()
     product = RefSerializer()
     variant = serializers.IntegerField()
     sku = serializers.CharField()
-    quantity = serializers.IntegerField(help_text="Stock when the alert was raised.")
-    threshold = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
+    quantity = serializers.IntegerField(help_text="The variant's stock now.")
+    threshold = serializers.IntegerField(help_text="The low-stock threshold it fell to.")
+    message = serializers.CharField(
+        help_text='A sentence for people, e.g. "Only 2 left of Blue mug (SKU MUG-BLU); '
+        'threshold 3."'
+    )
+    created_at = serializers.DateTimeField(help_text="When the alert was raised.")
 
 
 class ShopQuerySerializer(serializers.Serializer):
     shop = serializers.IntegerField(min_value=1)
+
+
+class AlertQuerySerializer(serializers.Serializer):
+    shop = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="The shop whose alerts to list; required unless you are an administrator "
+        "(who then sees every shop's).",
+    )
 
 
 class MovementQuerySerializer(ShopQuerySerializer):
@@ -82,6 +98,32 @@ class AdjustmentSerializer(serializers.Serializer):
         return value
 
 
+_PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class DateOrDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time (UTC when it names no offset); a plain date (`2026-03-01`) means
+    its midnight UTC."""
+
+    default_error_messages = {
+        "invalid": "Use an ISO 8601 date-time (YYYY-MM-DDThh:mm[:ss][+HH:MM|Z]) or a date "
+        "(YYYY-MM-DD).",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(default_timezone=UTC, **kwargs)
+
+    def to_internal_value(self, value: Any) -> datetime:
+        if isinstance(value, str) and _PLAIN_DATE.fullmatch(value):
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                self.fail("invalid")
+            return datetime.combine(day, time.min, tzinfo=UTC)
+        parsed: datetime = super().to_internal_value(value)
+        return parsed
+
+
 class PurchaseLineSerializer(serializers.Serializer):
     variant = serializers.IntegerField(min_value=1)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_UNITS)
@@ -92,7 +134,10 @@ class PurchaseCreateSerializer(serializers.Serializer):
     shop = serializers.PrimaryKeyRelatedField(queryset=Shop.objects.all())
     supplier = serializers.CharField(max_length=200)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    purchased_at = serializers.DateField()
+    purchased_at = DateOrDateTimeField(
+        help_text="ISO 8601 date-time; a plain date (`2026-03-01`) means its midnight UTC. "
+        "Not in the future."
+    )
     items = PurchaseLineSerializer(  # type: ignore[call-arg]
         many=True, allow_empty=False, max_length=MAX_PURCHASE_LINES
     )

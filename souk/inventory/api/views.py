@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -10,25 +11,26 @@ from rest_framework.response import Response
 from souk.accounts.api.auth import request_user
 from souk.core.exceptions import NotFound, PermissionDeniedError
 from souk.core.pagination import PageNumberPagination, PrefetchedPage
-from souk.core.permissions import IsShopMember, shop_role
-from souk.inventory import selectors
+from souk.core.permissions import IsShopMember, is_platform_admin
+from souk.inventory import policy, selectors
 from souk.inventory.api import serializers as s
-from souk.inventory.models import Purchase, StockMovement
+from souk.inventory.models import InventoryAlert, Purchase, StockMovement
+from souk.inventory.services import alerts as alert_services
 from souk.inventory.services import purchases as services
 from souk.shops.api.views import ShopObjectMixin
 from souk.shops.models import Shop
-from souk.shops.selectors import member_shop_ids, shop_get
+from souk.shops.selectors import shop_get
 
 NO_CONTENT = OpenApiResponse(description="Done; no body.")
 
 
-def member_shop(request: Request, shop_id: int) -> Shop:
-    """The shop named in the query, if the caller is one of its members (else 404 or 403)."""
+def stock_shop(request: Request, shop_id: int) -> Shop:
+    """The shop named in the query, if the caller is one of its members or an administrator
+    (else 404 or 403)."""
     shop = shop_get(shop_id=shop_id)
     if shop is None:
         raise NotFound("No such shop.")
-    if shop_role(request.user, shop) is None:
-        raise PermissionDeniedError("Only members of this shop may see its inventory.")
+    policy.require_stock_access(user=request.user, shop=shop)
     return shop
 
 
@@ -36,9 +38,11 @@ def member_shop(request: Request, shop_id: int) -> Shop:
 class ShopInventoryView(ShopObjectMixin, GenericAPIView):
     serializer_class = s.InventoryRowSerializer
     permission_classes = [IsAuthenticated, IsShopMember]
+    queryset = Shop.objects.none()
 
     @extend_schema(
         operation_id="shops_inventory_list",
+        responses=s.InventoryRowSerializer(many=True),
         description="Every variant of the shop with its stock, the units held by unpaid "
         "orders and whether it is low. Cached; a stock change shows on the next read.",
     )
@@ -60,19 +64,51 @@ class ShopInventoryView(ShopObjectMixin, GenericAPIView):
 class AlertListView(GenericAPIView):
     serializer_class = s.AlertSerializer
     permission_classes = [IsAuthenticated]
+    queryset = InventoryAlert.objects.none()
 
     @extend_schema(
         operation_id="inventory_alerts_list",
-        parameters=[s.ShopQuerySerializer],
-        description="The shop's active low-stock alerts, newest first (members). Cached; a "
-        "stock change shows on the next read. Without `shop`: 400.",
+        responses=s.AlertSerializer(many=True),
+        parameters=[s.AlertQuerySerializer],
+        description="Active low-stock alerts of `shop` (its members and administrators), newest "
+        "first, each with the variant's stock now. Without `shop`: every shop's alerts for an "
+        "administrator, 400 for anyone else. Cached; a stock change shows on the next read.",
     )
     def get(self, request: Request) -> Response:
-        query = s.ShopQuerySerializer(data=request.query_params)
+        query = s.AlertQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        shop = member_shop(request, query.validated_data["shop"])
-        page = self.paginate_queryset(selectors.shop_alerts(shop=shop))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        shop_id = query.validated_data.get("shop")
+        if shop_id is None and not is_platform_admin(request.user):
+            raise ValidationError({"shop": ["This field is required."]})
+        shop = None if shop_id is None else stock_shop(request, shop_id)
+        paginator = PageNumberPagination()
+        offset, limit = paginator.window(request)
+        found = selectors.active_alerts(shop=shop, offset=offset, limit=limit)
+        page = paginator.paginate_queryset(
+            PrefetchedPage(count=found["count"], offset=offset, rows=found["rows"]),
+            request,
+            view=self,
+        )
+        return paginator.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@extend_schema(tags=["inventory"])
+class AlertDetailView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    queryset = InventoryAlert.objects.none()
+
+    @extend_schema(
+        operation_id="inventory_alerts_dismiss",
+        request=None,
+        responses={204: NO_CONTENT},
+        description="Dismiss an active alert you have handled (members of its shop, "
+        "administrators). It is kept, marked resolved and dismissed by you, and leaves the "
+        "active list; the variant's next fall to the threshold raises a new alert. An alert "
+        "you cannot see, or one no longer active, is 404.",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        alert_services.alert_dismiss(actor=request_user(request), alert_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(tags=["inventory"])
@@ -83,14 +119,15 @@ class MovementListView(GenericAPIView):
 
     @extend_schema(
         operation_id="inventory_movements_list",
+        responses=s.MovementSerializer(many=True),
         parameters=[s.MovementQuerySerializer],
-        description="The stock ledger of the shop (members), newest first; `variant` narrows "
-        "it to one variant.",
+        description="The stock ledger of the shop (its members, administrators), newest first; "
+        "`variant` narrows it to one variant.",
     )
     def get(self, request: Request) -> Response:
         query = s.MovementQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        shop = member_shop(request, query.validated_data["shop"])
+        shop = stock_shop(request, query.validated_data["shop"])
         moves = selectors.movements(shop=shop, variant_id=query.validated_data.get("variant"))
         page = self.paginate_queryset(moves)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -104,8 +141,8 @@ class AdjustmentView(GenericAPIView):
     @extend_schema(
         request=s.AdjustmentSerializer,
         responses={201: s.MovementSerializer},
-        description="Correct a variant's stock by `delta` (members of its shop). A result "
-        "below zero is 409 `insufficient_stock` and changes nothing.",
+        description="Correct a variant's stock by `delta` (members of its shop, administrators). "
+        "A result below zero is 409 `insufficient_stock` and changes nothing.",
     )
     def post(self, request: Request) -> Response:
         data = s.AdjustmentSerializer(data=request.data)
@@ -128,26 +165,29 @@ class PurchaseListView(GenericAPIView):
 
     @extend_schema(
         operation_id="purchases_list",
+        responses=s.PurchaseSerializer(many=True),
         parameters=[s.PurchaseListQuerySerializer],
-        description="Restocks of the shops you belong to (or of `shop`), newest first.",
+        description="Standing restocks of the shops you belong to (administrators: of every "
+        "shop), or of `shop` only; newest first.",
     )
     def get(self, request: Request) -> Response:
         query = s.PurchaseListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        shop_ids: list[int] | None
         if "shop" in query.validated_data:
-            shop_ids = [member_shop(request, query.validated_data["shop"]).pk]
+            shop_ids = [stock_shop(request, query.validated_data["shop"]).pk]
         else:
-            shop_ids = member_shop_ids(user=request_user(request))
-            if not shop_ids:
-                raise PermissionDeniedError("Only shop members record purchases.")
+            shop_ids = policy.stock_shop_ids(request.user)
+            if shop_ids == []:
+                raise PermissionDeniedError("Only shop members and administrators see purchases.")
         page = self.paginate_queryset(selectors.purchases(shop_ids=shop_ids))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         request=s.PurchaseCreateSerializer,
         responses={201: s.PurchaseSerializer},
-        description="Record a restock from a supplier (members of `shop`): each line raises "
-        "its variant's stock.",
+        description="Record a restock from a supplier (members of `shop`, administrators): "
+        "each line raises its variant's stock.",
     )
     def post(self, request: Request) -> Response:
         data = s.PurchaseCreateSerializer(data=request.data)
@@ -164,7 +204,7 @@ class PurchaseDetailView(GenericAPIView):
     queryset = Purchase.objects.none()
 
     def get_purchase(self, pk: int) -> Purchase:
-        shop_ids = member_shop_ids(user=request_user(self.request))
+        shop_ids = policy.stock_shop_ids(self.request.user)
         purchase = selectors.purchases(shop_ids=shop_ids).filter(pk=pk).first()
         if purchase is None:
             raise NotFound("No such purchase.")

@@ -4,6 +4,11 @@ repeated while it stays low, resolved when it rises above again.
 The database guarantees one unresolved alert per variant (a partial unique index); Redis
 keeps a note of which variants have one, so most stock changes skip the insert attempt. The
 note is written after commit; if Redis is unreachable the database alone decides.
+
+A member or administrator may dismiss an alert they have handled: it is resolved (and marked
+dismissed, by whom and when) and its note is cleared, so that the next fall of that variant
+raises a new alert. Until such a fall, neither a change that leaves the stock low (a small
+restock) nor the hourly rescan raises it again.
 """
 
 from __future__ import annotations
@@ -17,9 +22,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from souk.accounts.models import User
 from souk.catalog.models import Variant
+from souk.core.exceptions import NotFound
 from souk.core.tasks import enqueue_on_commit
 from souk.inventory.models import InventoryAlert
+from souk.inventory.policy import may_manage_stock
 from souk.inventory.services.caches import inventory_changed
 
 logger = logging.getLogger(__name__)
@@ -50,11 +58,30 @@ def _set_flags(variant_ids: list[int], raised: bool) -> None:
         logger.warning("alert dedupe cache unavailable: %s", exc)
 
 
+# A standing dismissal: an alert of the variant was dismissed and its stock has not fallen
+# since. The variant is handled, and nothing short of a new fall raises another alert for it
+# (the same condition appears in the rescan below).
+# -> (id of the raised alert or NULL, whether a standing dismissal held it back)
 _RAISE = """
-INSERT INTO inventory_inventoryalert (shop_id, variant_id, quantity, threshold, created_at)
-VALUES (%s, %s, %s, %s, now())
-ON CONFLICT (variant_id) WHERE resolved_at IS NULL DO NOTHING
-RETURNING id
+WITH handled AS (
+    SELECT EXISTS (
+        SELECT 1 FROM inventory_inventoryalert d
+        WHERE d.variant_id = %(variant)s AND d.dismissed_at IS NOT NULL
+          AND NOT EXISTS (
+              SELECT 1 FROM inventory_stockmovement m
+              WHERE m.variant_id = d.variant_id AND m.delta < 0
+                AND m.created_at > d.dismissed_at
+          )
+    ) AS dismissed
+),
+raised AS (
+    INSERT INTO inventory_inventoryalert (shop_id, variant_id, quantity, threshold, created_at)
+    SELECT %(shop)s, %(variant)s, %(quantity)s, %(threshold)s, now()
+    WHERE NOT (SELECT dismissed FROM handled)
+    ON CONFLICT (variant_id) WHERE resolved_at IS NULL DO NOTHING
+    RETURNING id
+)
+SELECT (SELECT id FROM raised), (SELECT dismissed FROM handled)
 """
 
 
@@ -66,19 +93,30 @@ def alerts_update(*, variants: Iterable[Variant]) -> list[int]:
     high = [v.pk for v in variants if v.quantity > threshold]
     raised: list[int] = []
     already = _flagged([v.pk for v in low])
+    handled: list[int] = []  # low, but dismissed and not fallen since: no alert, no note
     with connection.cursor() as cursor:
         for variant in low:
             if variant.pk in already:
                 continue
-            cursor.execute(_RAISE, [variant.shop_id, variant.pk, variant.quantity, threshold])
-            row = cursor.fetchone()
-            if row:
-                raised.append(row[0])
+            cursor.execute(
+                _RAISE,
+                {
+                    "shop": variant.shop_id,
+                    "variant": variant.pk,
+                    "quantity": variant.quantity,
+                    "threshold": threshold,
+                },
+            )
+            alert_id, dismissed = cursor.fetchone()
+            if alert_id is not None:
+                raised.append(alert_id)
+            elif dismissed:
+                handled.append(variant.pk)
     if high:
         InventoryAlert.objects.filter(variant_id__in=high, resolved_at__isnull=True).update(
             resolved_at=timezone.now()
         )
-    low_ids = [v.pk for v in low]
+    low_ids = [v.pk for v in low if v.pk not in handled]
     if low_ids:
         transaction.on_commit(lambda: _set_flags(low_ids, raised=True))
     if high:
@@ -103,6 +141,15 @@ def alerts_rescan() -> tuple[int, int]:
             FROM catalog_variant v
             JOIN catalog_product p ON p.id = v.product_id
             WHERE v.deleted_at IS NULL AND p.deleted_at IS NULL AND v.quantity <= %s
+              AND NOT EXISTS (
+                  SELECT 1 FROM inventory_inventoryalert d
+                  WHERE d.variant_id = v.id AND d.dismissed_at IS NOT NULL
+                    AND NOT EXISTS (
+                        SELECT 1 FROM inventory_stockmovement m
+                        WHERE m.variant_id = d.variant_id AND m.delta < 0
+                          AND m.created_at > d.dismissed_at
+                    )
+              )
             ON CONFLICT (variant_id) WHERE resolved_at IS NULL DO NOTHING
             RETURNING id
             """,
@@ -133,3 +180,26 @@ def alerts_rescan() -> tuple[int, int]:
         )
         inventory_changed(shop_ids={*raised_shops, *resolved_shops})
     return len(raised), len(resolved_shops)
+
+
+def alert_dismiss(*, actor: User, alert_id: int) -> InventoryAlert:
+    """Dismiss an active alert that `actor` (a member of its shop, or an administrator) has
+    handled: it is kept, resolved and marked dismissed; its dedupe note goes after commit, so
+    the variant's next fall raises a new alert. An alert the actor cannot see, or one already
+    resolved, is 404."""
+    with transaction.atomic():
+        alert = (
+            InventoryAlert.objects.select_for_update(of=("self",))
+            .select_related("shop")
+            .filter(pk=alert_id, resolved_at__isnull=True)
+            .first()
+        )
+        if alert is None or not may_manage_stock(actor, alert.shop):
+            raise NotFound("No such alert.")
+        alert.resolved_at = alert.dismissed_at = timezone.now()
+        alert.dismissed_by = actor
+        alert.save(update_fields=["resolved_at", "dismissed_at", "dismissed_by"])
+        variant_ids = [alert.variant_id]
+        transaction.on_commit(lambda: _set_flags(variant_ids, raised=False))
+        inventory_changed(shop_ids=[alert.shop_id])
+    return alert

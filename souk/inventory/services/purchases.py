@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -11,18 +11,15 @@ from django.utils import timezone
 
 from souk.accounts.models import User
 from souk.catalog.models import Variant
-from souk.core.exceptions import InvalidInput, NotFound, PermissionDeniedError
-from souk.core.permissions import shop_role
+from souk.core.exceptions import InvalidInput, NotFound
 from souk.inventory.models import Purchase, PurchaseItem, StockMovement
+from souk.inventory.policy import require_stock_access
 from souk.inventory.services.stock import StockChange, stock_apply
 from souk.shops.models import Shop
 
 Reason = StockMovement.Reason
-
-
-def require_member(*, user: User, shop: Shop) -> None:
-    if shop_role(user, shop) is None:
-        raise PermissionDeniedError("Only members of this shop may manage its stock.")
+# How far ahead of our clock a client's "now" may be and still not count as the future.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _shop_variants(shop: Shop, items: list[dict[str, Any]]) -> dict[int, Variant]:
@@ -41,21 +38,32 @@ def _shop_variants(shop: Shop, items: list[dict[str, Any]]) -> dict[int, Variant
     return found
 
 
+def purchase_moment(value: date | datetime) -> datetime:
+    """`purchased_at` as an aware date-time: a plain date is its midnight UTC."""
+    if isinstance(value, datetime):
+        if timezone.is_naive(value):
+            raise ValidationError({"purchased_at": ["Give a date-time with its UTC offset."]})
+        return value
+    return datetime.combine(value, time.min, tzinfo=UTC)
+
+
 def purchase_create(
     *,
     actor: User,
     shop: Shop,
     supplier: str,
-    purchased_at: date,
+    purchased_at: date | datetime,
     items: list[dict[str, Any]],
     reference: str = "",
 ) -> Purchase:
     """Record a restock: `items` are {variant (id), quantity, unit_cost}; each line raises its
-    variant's stock (ledger reason `purchase`)."""
-    require_member(user=actor, shop=shop)
+    variant's stock (ledger reason `purchase`). `purchased_at` is a date-time, or a date meaning
+    its midnight UTC."""
+    require_stock_access(user=actor, shop=shop)
     if not items:
         raise ValidationError({"items": ["Give at least one item."]})
-    if purchased_at > timezone.localdate():
+    moment = purchase_moment(purchased_at)
+    if moment > timezone.now() + CLOCK_SKEW:
         raise ValidationError({"purchased_at": ["A purchase cannot be in the future."]})
     variants = _shop_variants(shop, items)
     with transaction.atomic():
@@ -63,7 +71,7 @@ def purchase_create(
             shop=shop,
             supplier=supplier.strip(),
             reference=reference.strip(),
-            purchased_at=purchased_at,
+            purchased_at=moment,
             created_by=actor,
         )
         PurchaseItem.objects.bulk_create(
@@ -89,7 +97,7 @@ def purchase_create(
 def purchase_reverse(*, actor: User, purchase: Purchase) -> None:
     """Undo a purchase: its stock goes out again (409 `insufficient_stock` if some of it has
     been sold meanwhile, and then nothing changes)."""
-    require_member(user=actor, shop=purchase.shop)
+    require_stock_access(user=actor, shop=purchase.shop)
     with transaction.atomic():
         locked = (
             Purchase.objects.select_for_update()
@@ -113,7 +121,8 @@ def purchase_reverse(*, actor: User, purchase: Purchase) -> None:
 
 
 def stock_adjust(*, actor: User, variant_id: int, delta: int, note: str = "") -> StockMovement:
-    """A manual correction (a count, breakage, a gift...). A result below zero is 409."""
+    """A manual correction (a count, breakage, a gift...) by a member of the variant's shop or
+    an administrator. A result below zero is 409."""
     variant = (
         Variant.objects.select_related("shop")
         .filter(pk=variant_id, product__deleted_at=None)
@@ -121,7 +130,7 @@ def stock_adjust(*, actor: User, variant_id: int, delta: int, note: str = "") ->
     )
     if variant is None:
         raise ValidationError({"variant": ["No such variant."]})
-    require_member(user=actor, shop=variant.shop)
+    require_stock_access(user=actor, shop=variant.shop)
     if delta == 0:
         raise ValidationError({"delta": ["Use a non-zero change."]})
     (movement,) = stock_apply(

@@ -293,11 +293,13 @@ def test_alert_list_rows(commit, client_for, staff, customer, shop, product, var
     (row,) = response.json()["results"]
     assert row == {
         "id": alert.pk,
+        "shop": {"id": shop.pk, "name": shop.name},
         "product": {"id": product.pk, "name": product.name},
         "variant": variant.pk,
         "sku": variant.sku,
         "quantity": 2,
         "threshold": 3,
+        "message": f"Only 2 left of {product.name} (SKU {variant.sku}); threshold 3.",
         "created_at": row["created_at"],
     }
     assert row["created_at"].endswith("Z")
