@@ -91,15 +91,18 @@ def shop_delete(*, shop: Shop) -> None:
         shop.deleted_at = now
 
 
-def shop_restore(*, shop: Shop) -> None:
+def shop_restore(*, shop: Shop) -> Shop:
+    """Reopen a closed shop (administrators): it and the products closing it hid return."""
     from souk.catalog.services.products import products_restore_for_shop
 
     with transaction.atomic():
-        if shop.deleted_at is None:
-            return
-        products_restore_for_shop(shop_id=shop.pk, deleted_at=shop.deleted_at)
-        Shop.all_objects.filter(pk=shop.pk).update(deleted_at=None)
+        locked = Shop.all_objects.select_for_update().filter(pk=shop.pk).first()
+        if locked is None or locked.deleted_at is None:
+            return shop
+        products_restore_for_shop(shop_id=shop.pk, deleted_at=locked.deleted_at)
+        locked.restore()
         shop.deleted_at = None
+    return shop
 
 
 def shop_product_count_adjust(*, shop_id: int, delta: int) -> None:
@@ -128,4 +131,11 @@ def staff_remove(*, shop: Shop, user_id: int) -> None:
         raise NotFound("No such staff member.")
     if member.role == ShopMember.Role.OWNER:
         raise Conflict("The owner cannot be removed from the shop.")
-    member.delete()
+    member.soft_delete()
+
+
+def staff_restore(*, member: ShopMember) -> ShopMember:
+    """Undo a staff removal (administrators); 409 if the person was added again since."""
+    with transaction.atomic():
+        member.restore()
+    return member
