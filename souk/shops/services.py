@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from souk.accounts.identifiers import normalize_email, normalize_phone
 from souk.accounts.models import User
 from souk.core.exceptions import Conflict, NotFound, PermissionDeniedError
+from souk.shops.geo import point_safe
 from souk.shops.models import Shop, ShopMember
 
 SHOP_FIELDS = ("name", "description", "location", "address", "phone", "email")
@@ -32,6 +33,8 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
             raise ValidationError({"phone": exc.messages}) from exc
     if values.get("email"):
         values["email"] = normalize_email(values["email"])
+    if values.get("location") is not None:
+        values["location"] = point_safe(values["location"])
     return values
 
 

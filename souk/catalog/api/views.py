@@ -33,6 +33,7 @@ from souk.core.geo import Near
 from souk.core.pagination import EstimatedCountPagination
 from souk.core.permissions import IsPlatformAdmin, IsShopMemberOrAdmin
 from souk.core.throttling import ClientIPThrottle
+from souk.shops.geo import coordinate_safe
 from souk.shops.policy import restore_target
 
 NO_CONTENT = OpenApiResponse(description="Done; no body.")
@@ -145,8 +146,8 @@ class GeosearchView(DiscoveryListView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         near = Near(
-            lat=params["lat"],
-            lng=params["lng"],
+            lat=coordinate_safe(params["lat"]),
+            lng=coordinate_safe(params["lng"]),
             radius_km=params.get("radius", settings.GEOSEARCH_DEFAULT_RADIUS_KM),
         )
         return self.discover(request, params, near=near)

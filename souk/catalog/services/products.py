@@ -22,6 +22,7 @@ from souk.catalog.services.stock import variant_stock_initialize, variant_stock_
 from souk.catalog.services.vocabulary import names_add, names_remove, terms_add
 from souk.core.exceptions import Conflict, PermissionDeniedError
 from souk.core.permissions import is_platform_admin, shop_role
+from souk.shops.geo import point_safe
 from souk.shops.models import Shop
 from souk.shops.services import shop_product_count_adjust
 
@@ -107,7 +108,7 @@ def product_create(*, actor: User, data: dict[str, Any]) -> Product:
             slug=slugify(data["name"])[:220] or "product",
             description=data.get("description", ""),
             attributes=data.get("attributes") or {},
-            location=data.get("location") or shop.location,
+            location=point_safe(data.get("location") or shop.location),
         )
         for index, spec in enumerate(specs):
             spec["sku"] = spec.get("sku") or (
@@ -154,6 +155,8 @@ def product_update(*, actor: User, product: Product, data: dict[str, Any]) -> Pr
                 value = data[field]
                 if field == "name":
                     value = value.strip()
+                elif field == "location":
+                    value = point_safe(value)
                 setattr(product, field, value)
                 changed.append(field)
         if "name" in changed and product.name != old_name:

@@ -17,6 +17,7 @@ from souk.core.geo import Near, within
 from souk.core.permissions import IsArtisan, IsShopOwner, IsShopOwnerOrAdmin
 from souk.shops import selectors, services
 from souk.shops.api import serializers as s
+from souk.shops.geo import coordinate_safe
 from souk.shops.models import Shop
 from souk.shops.policy import restore_target
 
@@ -27,8 +28,8 @@ def near_from(params: dict[str, Any]) -> Near | None:
     if "lat" not in params:
         return None
     return Near(
-        lat=params["lat"],
-        lng=params["lng"],
+        lat=coordinate_safe(params["lat"]),
+        lng=coordinate_safe(params["lng"]),
         radius_km=params.get("radius", settings.GEOSEARCH_DEFAULT_RADIUS_KM),
     )
 
