@@ -449,6 +449,45 @@ def test_simultaneous_reviews_all_count(client_for, user_factory, product, artis
     }
 
 
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_reviews_by_one_customer_make_one_review_and_conflicts(
+    client_for, customer, product, artisan
+):
+    """The same customer's review sent three times at once: one is written, the others are
+    409 `conflict` (the database's one-live-review rule, not a 500)."""
+    received(customer, product, artisan)
+    clients = [client_for(customer) for _ in range(3)]
+    barrier = threading.Barrier(len(clients))
+    answers: list[tuple[int, str | None]] = []
+    errors: list[BaseException] = []
+
+    def review(client: Any) -> None:
+        try:
+            barrier.wait(timeout=30)
+            response = client.post(reviews_url(product), {"rating": 4}, format="json")
+            answers.append((response.status_code, response.json().get("code")))
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=review, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert not [thread for thread in threads if thread.is_alive()], "a thread is stuck"
+    assert errors == []
+    assert sorted(answers, key=lambda a: a[0]) == [
+        (201, None),
+        (409, "conflict"),
+        (409, "conflict"),
+    ]
+    assert Review.objects.filter(product=product, customer=customer).count() == 1
+    assert stats(product)["product"] == {"rating": Decimal("4.00"), "review_count": 1}
+
+
 def test_a_member_of_the_shop_cannot_review_its_products(client_for, staff, product, artisan):
     received(staff, product, artisan)
     before = stats(product)
