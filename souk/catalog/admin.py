@@ -18,9 +18,6 @@ class CategoryAdmin(SoftDeleteAdmin, TreeAdmin):
     search_fields = ["name", "slug"]
     readonly_fields = ["deleted_at"]
 
-    def get_queryset(self, request):
-        return Category.objects.get_queryset()
-
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         category_cache_clear()

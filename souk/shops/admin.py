@@ -23,7 +23,9 @@ class SoftDeleteAdmin(admin.ModelAdmin):
         obj.restore()
 
     def get_queryset(self, request):
-        return self.model.all_objects.all()
+        # Deleted rows too: `all_objects` where the default manager hides them.
+        manager = getattr(self.model, "all_objects", None)
+        return manager.all() if manager is not None else super().get_queryset(request)
 
     def get_deleted_objects(self, objs, request):
         objs = list(objs)

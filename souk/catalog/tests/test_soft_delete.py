@@ -195,6 +195,23 @@ def test_deleting_a_category_in_the_django_admin_is_soft(admin_site):
     assert Category.objects.get(pk=lamps.pk).deleted_at is not None
 
 
+def test_the_django_admin_lists_and_restores_deleted_categories(admin_site, client_for, admin_user):
+    home = make_category("Home")
+    make_category("Lamps", parent=home)
+    client_for(admin_user).delete(f"/api/categories/{home.pk}/")
+
+    listed = admin_site.get("/admin/catalog/category/")
+    restored = admin_site.post(
+        "/admin/catalog/category/",
+        {"action": "restore_selected", "_selected_action": [home.pk]},
+    )
+
+    assert listed.status_code == 200
+    assert b"Home" in listed.content
+    assert restored.status_code == 302
+    assert list(Category.objects.alive().values_list("name", flat=True)) == ["Home", "Lamps"]
+
+
 # --- Images -----------------------------------------------------------------------------------
 
 
