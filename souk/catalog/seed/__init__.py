@@ -61,7 +61,7 @@ def categories_ensure() -> dict[tuple[str, ...], Category]:
                 if parent
                 else Category.objects.get_root_nodes()
             )
-            node = siblings.filter(name=key[-1]).first()
+            node = siblings.filter(name=key[-1], deleted_at__isnull=True).first()
             if node is None:
                 slug = slugify("-".join(key))[:120]
                 node = (

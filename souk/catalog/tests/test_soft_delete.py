@@ -14,6 +14,7 @@ from django.utils import timezone
 from PIL import Image
 
 from souk.catalog.models import Category, Product, ProductImage, Review, Variant
+from souk.catalog.seed import categories_ensure
 from souk.catalog.tests.factories import make_category
 from souk.orders.tests.factories import place_order
 from souk.shops.models import Shop
@@ -398,3 +399,15 @@ def test_adding_a_child_after_its_last_sibling_was_deleted_works(client_for, adm
     assert response.status_code == 201, response.content
     tree = client.get("/api/categories/").json()
     assert [k["name"] for k in tree[0]["children"]] == ["Rugs"]
+
+
+def test_demo_categories_are_made_again_beside_deleted_ones():
+    first = categories_ensure()
+    root = next(node for key, node in first.items() if len(key) == 1)
+    Category.objects.filter(path__startswith=root.path).update(deleted_at=timezone.now())
+
+    again = categories_ensure()
+
+    assert set(again) == set(first)
+    assert all(node.deleted_at is None for node in again.values())
+    assert Category.objects.alive().count() == len(first)
