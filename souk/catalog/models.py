@@ -8,7 +8,7 @@ from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
-from treebeard.mp_tree import MP_Node
+from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
 from souk.core.models import SoftDeleteModel, TimeStampedModel
 from souk.core.search import JsonbTsVector, SetWeight, TsConcat, TsVector
@@ -24,14 +24,42 @@ SCORE_PRIOR_MEAN = 3.5
 SCORE_PRIOR_WEIGHT = 5
 
 
+class CategoryQuerySet(MP_NodeQuerySet):
+    def alive(self) -> models.QuerySet[Category]:
+        return self.filter(deleted_at__isnull=True)
+
+
+class CategoryManager(MP_NodeManager):
+    """Every node, deleted or not: the tree library computes paths (new children, moves)
+    through `objects`, and a deleted node keeps its path. Reads go through `alive()`; a
+    deleted category's whole subtree is deleted with it, so live nodes always have live
+    parents."""
+
+    def get_queryset(self) -> CategoryQuerySet:
+        return CategoryQuerySet(self.model).order_by("path")
+
+    def alive(self) -> models.QuerySet[Category]:
+        return self.get_queryset().alive()
+
+
 class Category(MP_Node):
     name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = CategoryManager()
 
     node_order_by = ["name"]
 
     class Meta:
         verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], condition=ALIVE, name="catalog_category_slug")
+        ]
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
     def __str__(self) -> str:
         return self.name
@@ -194,7 +222,7 @@ def product_image_path(instance: ProductImage, filename: str) -> str:
     return f"products/{instance.product_id}/{filename}"
 
 
-class ProductImage(TimeStampedModel):
+class ProductImage(SoftDeleteModel, TimeStampedModel):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
     image = models.ImageField(
         upload_to=product_image_path, width_field="width", height_field="height"
@@ -207,6 +235,7 @@ class ProductImage(TimeStampedModel):
 
     class Meta:
         ordering = ["position", "id"]
+        base_manager_name = "all_objects"
 
     def __str__(self) -> str:
         return self.alt or self.image.name or ""
@@ -266,8 +295,9 @@ class GeoCell(models.Model):
         return f"{self.lat_cell / 10}, {self.lng_cell / 10}: {self.products}"
 
 
-class Review(TimeStampedModel):
-    """A customer's rating of a product they received; one per customer and product."""
+class Review(SoftDeleteModel, TimeStampedModel):
+    """A customer's rating of a product they received; one live review per customer and
+    product."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reviews")
     customer = models.ForeignKey(
@@ -279,13 +309,20 @@ class Review(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        base_manager_name = "all_objects"
         constraints = [
-            models.UniqueConstraint(fields=["product", "customer"], name="catalog_review_once"),
+            models.UniqueConstraint(
+                fields=["product", "customer"], condition=ALIVE, name="catalog_review_once"
+            ),
             models.CheckConstraint(
                 condition=Q(rating__gte=1) & Q(rating__lte=5), name="catalog_review_rating_1_5"
             ),
         ]
-        indexes = [models.Index(fields=["product", "-created_at"], name="catalog_review_product")]
+        indexes = [
+            models.Index(
+                fields=["product", "-created_at"], name="catalog_review_product", condition=ALIVE
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.rating}/5 on {self.product_id}"

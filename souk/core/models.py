@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+
+from souk.core.exceptions import Conflict
 
 _M = TypeVar("_M", bound=models.Model)
 
@@ -75,9 +77,18 @@ class SoftDeleteModel(models.Model):
             self.save(update_fields=["deleted_at"])
 
     def restore(self) -> None:
-        if self.deleted_at is not None:
-            self.deleted_at = None
-            self.save(update_fields=["deleted_at"])
+        """Bring the row back. A live row that has taken its unique place meanwhile (the same
+        SKU, a new review, a re-added member) makes this a `Conflict`, and nothing changes."""
+        if self.deleted_at is None:
+            return
+        try:
+            with transaction.atomic():
+                type(self).all_objects.filter(pk=self.pk).update(deleted_at=None)
+        except IntegrityError as exc:
+            raise Conflict(
+                f"A live {self._meta.verbose_name} already takes this one's place."
+            ) from exc
+        self.deleted_at = None
 
 
 class IdempotencyRecord(models.Model):

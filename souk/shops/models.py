@@ -64,7 +64,10 @@ class Shop(SoftDeleteModel, TimeStampedModel):
         return cache[user.pk]
 
 
-class ShopMember(TimeStampedModel):
+class ShopMember(SoftDeleteModel, TimeStampedModel):
+    """A user's role in a shop. Removing staff is a soft delete: the row stays for history,
+    grants nothing, and the person can be added again (or restored)."""
+
     class Role(models.TextChoices):
         OWNER = "owner", "Owner"
         STAFF = "staff", "Staff"
@@ -77,11 +80,16 @@ class ShopMember(TimeStampedModel):
 
     class Meta:
         ordering = ["shop_id", "role", "id"]
+        base_manager_name = "all_objects"
         constraints = [
-            models.UniqueConstraint(fields=["shop", "user"], name="shops_member_unique"),
+            models.UniqueConstraint(
+                fields=["shop", "user"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="shops_member_unique",
+            ),
             models.UniqueConstraint(
                 fields=["shop"],
-                condition=models.Q(role="owner"),
+                condition=models.Q(role="owner", deleted_at__isnull=True),
                 name="shops_member_one_owner",
             ),
         ]

@@ -17,6 +17,13 @@ def shop_get(*, shop_id: int) -> Shop | None:
     return shop_base().filter(pk=shop_id).first()
 
 
+def shop_get_any(*, shop_id: int) -> Shop | None:
+    """Open or closed (administrators restoring it)."""
+    return (
+        Shop.all_objects.select_related("owner").defer("search_vector").filter(pk=shop_id).first()
+    )
+
+
 def shop_list(
     *,
     search: str | None = None,
@@ -27,7 +34,7 @@ def shop_list(
     if owner is not None:
         shops = shops.filter(owner=owner)
     if member is not None:
-        shops = shops.filter(members__user=member)
+        shops = shops.filter(pk__in=ShopMember.objects.filter(user=member).values("shop_id"))
     if search:
         query = SearchQuery(search, search_type="websearch", config="english")
         shops = (
@@ -40,6 +47,16 @@ def shop_list(
 
 def shop_members(*, shop: Shop) -> QuerySet[ShopMember]:
     return ShopMember.objects.filter(shop=shop).select_related("user").order_by("role", "id")
+
+
+def shop_member_latest(*, shop: Shop, user_id: int) -> ShopMember | None:
+    """The user's live membership of the shop, else the one removed last (or None)."""
+    return (
+        ShopMember.all_objects.filter(shop=shop, user_id=user_id)
+        .select_related("user")
+        .order_by(F("deleted_at").desc(nulls_first=True), "-id")
+        .first()
+    )
 
 
 def member_shop_ids(*, user: User) -> list[int]:

@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from souk.accounts.identifiers import normalize_email, normalize_phone
 from souk.accounts.models import User
 from souk.core.exceptions import Conflict, NotFound, PermissionDeniedError
+from souk.shops.geo import point_safe
 from souk.shops.models import Shop, ShopMember
 
 SHOP_FIELDS = ("name", "description", "location", "address", "phone", "email")
@@ -32,6 +33,8 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
             raise ValidationError({"phone": exc.messages}) from exc
     if values.get("email"):
         values["email"] = normalize_email(values["email"])
+    if values.get("location") is not None:
+        values["location"] = point_safe(values["location"])
     return values
 
 
@@ -91,15 +94,18 @@ def shop_delete(*, shop: Shop) -> None:
         shop.deleted_at = now
 
 
-def shop_restore(*, shop: Shop) -> None:
+def shop_restore(*, shop: Shop) -> Shop:
+    """Reopen a closed shop (administrators): it and the products closing it hid return."""
     from souk.catalog.services.products import products_restore_for_shop
 
     with transaction.atomic():
-        if shop.deleted_at is None:
-            return
-        products_restore_for_shop(shop_id=shop.pk, deleted_at=shop.deleted_at)
-        Shop.all_objects.filter(pk=shop.pk).update(deleted_at=None)
+        locked = Shop.all_objects.select_for_update().filter(pk=shop.pk).first()
+        if locked is None or locked.deleted_at is None:
+            return shop
+        products_restore_for_shop(shop_id=shop.pk, deleted_at=locked.deleted_at)
+        locked.restore()
         shop.deleted_at = None
+    return shop
 
 
 def shop_product_count_adjust(*, shop_id: int, delta: int) -> None:
@@ -128,4 +134,11 @@ def staff_remove(*, shop: Shop, user_id: int) -> None:
         raise NotFound("No such staff member.")
     if member.role == ShopMember.Role.OWNER:
         raise Conflict("The owner cannot be removed from the shop.")
-    member.delete()
+    member.soft_delete()
+
+
+def staff_restore(*, member: ShopMember) -> ShopMember:
+    """Undo a staff removal (administrators); 409 if the person was added again since."""
+    with transaction.atomic():
+        member.restore()
+    return member

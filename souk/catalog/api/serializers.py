@@ -261,7 +261,7 @@ class VariantUpdateSerializer(serializers.Serializer):
 
 class ProductCreateSerializer(serializers.Serializer):
     shop = serializers.PrimaryKeyRelatedField(queryset=Shop.objects.all())
-    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.alive())
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     price = price_field(required=False, help_text="For a product with one variant.")
@@ -293,7 +293,7 @@ class ProductCreateSerializer(serializers.Serializer):
 
 
 class ProductUpdateSerializer(serializers.Serializer):
-    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False)
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.alive(), required=False)
     name = serializers.CharField(required=False, max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     attributes = AttributesField(required=False)
@@ -410,7 +410,7 @@ class CategoryFlatSerializer(serializers.Serializer):
 class CategoryWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
-        queryset=Category.objects.all(), required=False, allow_null=True
+        queryset=Category.objects.alive(), required=False, allow_null=True
     )
 
 

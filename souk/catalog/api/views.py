@@ -16,8 +16,14 @@ from souk.catalog.api import serializers as s
 from souk.catalog.models import Category, Product, ProductImage, Review, Variant
 from souk.catalog.selectors import categories as category_selectors
 from souk.catalog.selectors.discovery import product_discover, product_suggest
-from souk.catalog.selectors.products import ProductFilters, product_get
-from souk.catalog.selectors.reviews import product_reviews
+from souk.catalog.selectors.products import (
+    ProductFilters,
+    image_get_any,
+    product_get,
+    product_get_any,
+    variant_get_any,
+)
+from souk.catalog.selectors.reviews import product_reviews, review_get, review_get_any
 from souk.catalog.services import categories as category_services
 from souk.catalog.services import images as image_services
 from souk.catalog.services import products as product_services
@@ -25,8 +31,10 @@ from souk.catalog.services import reviews as review_services
 from souk.core.exceptions import DomainError, NotFound
 from souk.core.geo import Near
 from souk.core.pagination import EstimatedCountPagination
-from souk.core.permissions import IsPlatformAdmin, IsShopMember
+from souk.core.permissions import IsPlatformAdmin, IsShopMemberOrAdmin
 from souk.core.throttling import ClientIPThrottle
+from souk.shops.geo import coordinate_safe
+from souk.shops.policy import restore_target
 
 NO_CONTENT = OpenApiResponse(description="Done; no body.")
 
@@ -109,8 +117,8 @@ class ProductListView(DiscoveryListView):
     @extend_schema(
         request=s.ProductCreateSerializer,
         responses={201: s.ProductSerializer},
-        description="Members of `shop` only. A simple product takes `price`, `quantity` and "
-        "optionally `sku` (one default variant); or give `variants`.",
+        description="Members of `shop` and administrators. A simple product takes `price`, "
+        "`quantity` and optionally `sku` (one default variant); or give `variants`.",
     )
     def post(self, request: Request) -> Response:
         data = s.ProductCreateSerializer(data=request.data)
@@ -138,8 +146,8 @@ class GeosearchView(DiscoveryListView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         near = Near(
-            lat=params["lat"],
-            lng=params["lng"],
+            lat=coordinate_safe(params["lat"]),
+            lng=coordinate_safe(params["lng"]),
             radius_km=params.get("radius", settings.GEOSEARCH_DEFAULT_RADIUS_KM),
         )
         return self.discover(request, params, near=near)
@@ -188,7 +196,7 @@ class ProductDetailView(ProductObjectMixin, GenericAPIView):
     def get_permissions(self) -> list[Any]:
         if self.request.method in ("GET", "HEAD", "OPTIONS"):
             return [AllowAny()]
-        return [IsAuthenticated(), IsShopMember()]
+        return [IsAuthenticated(), IsShopMemberOrAdmin()]
 
     def get(self, request: Request, pk: int) -> Response:
         return Response(self.get_serializer(self.get_product()).data)
@@ -219,7 +227,7 @@ class VariantListView(ProductObjectMixin, GenericAPIView):
     def get_permissions(self) -> list[Any]:
         if self.request.method in ("GET", "HEAD", "OPTIONS"):
             return [AllowAny()]
-        return [IsAuthenticated(), IsShopMember()]
+        return [IsAuthenticated(), IsShopMemberOrAdmin()]
 
     @extend_schema(operation_id="products_variants_list", responses=s.VariantSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
@@ -245,7 +253,7 @@ class VariantDetailView(ProductObjectMixin, GenericAPIView):
     def get_permissions(self) -> list[Any]:
         if self.request.method in ("GET", "HEAD", "OPTIONS"):
             return [AllowAny()]
-        return [IsAuthenticated(), IsShopMember()]
+        return [IsAuthenticated(), IsShopMemberOrAdmin()]
 
     def get_variant(self) -> Variant:
         variant = Variant.objects.filter(product=self.get_product(), pk=self.kwargs["vid"]).first()
@@ -282,7 +290,7 @@ class ImageUploadView(ProductObjectMixin, GenericAPIView):
     serializer_class = s.ImageSerializer
     queryset = ProductImage.objects.none()
     parser_classes = [MultiPartParser]
-    permission_classes = [IsAuthenticated, IsShopMember]
+    permission_classes = [IsAuthenticated, IsShopMemberOrAdmin]
 
     @extend_schema(
         request={"multipart/form-data": s.ImageUploadSerializer},
@@ -309,7 +317,7 @@ class ImageUploadView(ProductObjectMixin, GenericAPIView):
 @extend_schema(tags=["catalog"])
 class ImageDetailView(ProductObjectMixin, GenericAPIView):
     queryset = ProductImage.objects.none()
-    permission_classes = [IsAuthenticated, IsShopMember]
+    permission_classes = [IsAuthenticated, IsShopMemberOrAdmin]
 
     @extend_schema(responses={204: NO_CONTENT})
     def delete(self, request: Request, pk: int, iid: int) -> Response:
@@ -373,7 +381,7 @@ class CategoryDetailView(GenericAPIView):
         return [IsAuthenticated(), IsPlatformAdmin()]
 
     def get_category(self) -> Category:
-        category = Category.objects.filter(pk=self.kwargs["pk"]).first()
+        category = category_selectors.category_get(category_id=self.kwargs["pk"])
         if category is None:
             raise NotFound("No such category.")
         return category
@@ -399,7 +407,8 @@ class CategoryDetailView(GenericAPIView):
 
     @extend_schema(
         responses={204: NO_CONTENT},
-        description="Deletes the category and those below it; 409 while products use them.",
+        description="Soft deletes the category and those below it; 409 while products "
+        "(live or deleted) use them.",
     )
     def delete(self, request: Request, pk: int) -> Response:
         category_services.category_delete(category=self.get_category())
@@ -435,3 +444,131 @@ class ReviewListView(ProductObjectMixin, GenericAPIView):
         )
         created = product_reviews(product=self.get_product()).get(pk=review.pk)
         return Response(self.get_serializer(created).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["catalog"])
+class ReviewDetailView(ProductObjectMixin, GenericAPIView):
+    serializer_class = s.ReviewSerializer
+    queryset = Review.objects.none()
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request, pk: int, rid: int) -> Response:
+        return Response(self.get_serializer(self._review()).data)
+
+    @extend_schema(
+        responses={204: NO_CONTENT},
+        description="Soft delete, by the review's author or an administrator; the product's "
+        "and shop's ratings forget it.",
+    )
+    def delete(self, request: Request, pk: int, rid: int) -> Response:
+        review_services.review_delete(actor=request_user(request), review=self._review())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def get_permissions(self) -> list[Any]:
+        if self.request.method in ("GET", "HEAD", "OPTIONS"):
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    def _review(self) -> Review:
+        review = review_get(product=self.get_product(), review_id=self.kwargs["rid"])
+        if review is None:
+            raise NotFound("No such review.")
+        return review
+
+
+RESTORE_DESCRIPTION = (
+    "Platform administrators bring back what a DELETE hid. Restoring a live object returns it "
+    "unchanged; 409 `conflict` if a live object has taken its place meanwhile (or, for a "
+    "product, while its shop is closed; for a category, while its parent is deleted). Anyone "
+    "else: 404 for a deleted object, 403 for a live one."
+)
+
+
+class RestoreView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+
+
+@extend_schema(tags=["catalog"])
+class ProductRestoreView(RestoreView):
+    serializer_class = s.ProductSerializer
+    queryset = Product.objects.none()
+
+    @extend_schema(
+        request=None, responses={200: s.ProductSerializer}, description=RESTORE_DESCRIPTION
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        product = restore_target(
+            user=request.user, obj=product_get_any(product_id=pk), name="product"
+        )
+        product_services.product_restore(product=product)
+        return Response(self.get_serializer(product_get(product_id=pk)).data)
+
+
+@extend_schema(tags=["catalog"])
+class VariantRestoreView(ProductObjectMixin, RestoreView):
+    serializer_class = s.VariantSerializer
+    queryset = Variant.objects.none()
+
+    @extend_schema(
+        request=None, responses={200: s.VariantSerializer}, description=RESTORE_DESCRIPTION
+    )
+    def post(self, request: Request, pk: int, vid: int) -> Response:
+        product = self.get_product()
+        variant = restore_target(
+            user=request.user,
+            obj=variant_get_any(product=product, variant_id=vid),
+            name="variant",
+        )
+        product_services.variant_restore(product=product, variant=variant)
+        return Response(self.get_serializer(variant).data)
+
+
+@extend_schema(tags=["catalog"])
+class ImageRestoreView(ProductObjectMixin, RestoreView):
+    serializer_class = s.ImageSerializer
+    queryset = ProductImage.objects.none()
+
+    @extend_schema(
+        request=None, responses={200: s.ImageSerializer}, description=RESTORE_DESCRIPTION
+    )
+    def post(self, request: Request, pk: int, iid: int) -> Response:
+        image = restore_target(
+            user=request.user,
+            obj=image_get_any(product=self.get_product(), image_id=iid),
+            name="image",
+        )
+        return Response(self.get_serializer(image_services.image_restore(image=image)).data)
+
+
+@extend_schema(tags=["catalog"])
+class ReviewRestoreView(ProductObjectMixin, RestoreView):
+    serializer_class = s.ReviewSerializer
+    queryset = Review.objects.none()
+
+    @extend_schema(
+        request=None, responses={200: s.ReviewSerializer}, description=RESTORE_DESCRIPTION
+    )
+    def post(self, request: Request, pk: int, rid: int) -> Response:
+        review = restore_target(
+            user=request.user,
+            obj=review_get_any(product=self.get_product(), review_id=rid),
+            name="review",
+        )
+        return Response(self.get_serializer(review_services.review_restore(review=review)).data)
+
+
+@extend_schema(tags=["catalog"])
+class CategoryRestoreView(RestoreView):
+    serializer_class = s.CategoryFlatSerializer
+    queryset = Category.objects.none()
+
+    @extend_schema(
+        request=None, responses={200: s.CategoryFlatSerializer}, description=RESTORE_DESCRIPTION
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        category = restore_target(
+            user=request.user,
+            obj=category_selectors.category_get_any(category_id=pk),
+            name="category",
+        )
+        return Response(_category_row(category_services.category_restore(category=category)))

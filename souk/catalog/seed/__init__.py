@@ -31,6 +31,7 @@ from souk.catalog.seed import vocabulary as v
 from souk.catalog.services.geocells import geo_cells_rebuild
 from souk.catalog.services.vocabulary import names_rebuild, terms_rebuild
 from souk.inventory.models import StockMovement
+from souk.shops.geo import point_safe
 from souk.shops.models import Shop, ShopMember
 
 Progress = Callable[[int, int], None]
@@ -60,7 +61,7 @@ def categories_ensure() -> dict[tuple[str, ...], Category]:
                 if parent
                 else Category.objects.get_root_nodes()
             )
-            node = siblings.filter(name=key[-1]).first()
+            node = siblings.filter(name=key[-1], deleted_at__isnull=True).first()
             if node is None:
                 slug = slugify("-".join(key))[:120]
                 node = (
@@ -121,7 +122,7 @@ def _shops(rng: random.Random, count: int, first_owner: User | None) -> list[tup
                 slug=f"{slugify(name)[:100]}-{start + index + 1}",
                 description=f"{craft} made by hand in {city} by {owner.first_name} "
                 f"{owner.last_name}. Small batches, natural materials, made to last.",
-                location=Point(lng, lat, srid=4326),
+                location=point_safe(Point(lng, lat, srid=4326)),
                 address=f"{rng.randint(1, 220)} {rng.choice(v.STREETS)}, {city}",
             )
         )

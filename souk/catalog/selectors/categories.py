@@ -16,7 +16,7 @@ def _flat_rows() -> list[dict[str, Any]]:
     rows = []
     parents: dict[int, int | None] = {}
     by_path: dict[str, int] = {}
-    for node in Category.objects.get_tree():
+    for node in Category.objects.get_tree().filter(deleted_at__isnull=True):
         parent_path = node.path[: -Category.steplen]
         parent_id = by_path.get(parent_path) if parent_path else None
         by_path[node.path] = node.pk
@@ -60,6 +60,17 @@ def category_descendant_ids(category_id: int) -> list[int]:
     if path is None:
         return []
     return [row["id"] for row in rows if row["path"].startswith(path)]
+
+
+def category_get(*, category_id: int) -> Category | None:
+    category: Category | None = Category.objects.alive().filter(pk=category_id).first()
+    return category
+
+
+def category_get_any(*, category_id: int) -> Category | None:
+    """Live or deleted (administrators restoring it)."""
+    category: Category | None = Category.objects.filter(pk=category_id).first()
+    return category
 
 
 def category_cache_clear() -> None:

@@ -53,18 +53,16 @@ class ProductFilters:
 def product_base() -> QuerySet[Product]:
     """Live products with shop, category, variants and images loaded (a fixed number of
     queries however many products are read)."""
+    variants: QuerySet[Variant] = Variant.objects.only(
+        "id", "product", "sku", "price", "quantity", "attributes", "position"
+    ).order_by("position", "id")
+    images: QuerySet[ProductImage] = ProductImage.objects.order_by("position", "id")
     return (
         Product.objects.select_related("shop", "category")
         # The search vectors are for the database only; do not ship them to Python.
         .only(*PRODUCT_FIELDS, "shop__name", "category__name")
         .prefetch_related(
-            Prefetch(
-                "variants",
-                queryset=Variant.objects.only(
-                    "id", "product", "sku", "price", "quantity", "attributes", "position"
-                ).order_by("position", "id"),
-            ),
-            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+            Prefetch("variants", queryset=variants), Prefetch("images", queryset=images)
         )
     )
 
@@ -90,7 +88,7 @@ SELECT p.id, p.created_at, p.shop_id, p.category_id, p.name, p.slug, p.descripti
                       'id', i.id, 'image', i.image, 'thumbnail', i.thumbnail,
                       'alt', i.alt, 'position', i.position)
                   ORDER BY i.position, i.id)
-           FROM catalog_productimage i WHERE i.product_id = p.id
+           FROM catalog_productimage i WHERE i.product_id = p.id AND i.deleted_at IS NULL
        ), '[]'::jsonb) AS image_rows
 FROM catalog_product p
 JOIN shops_shop s ON s.id = p.shop_id
@@ -130,3 +128,18 @@ def product_filter(queryset: QuerySet[Product], filters: ProductFilters) -> Quer
 
 def product_order(queryset: QuerySet[Product], ordering: str | None) -> QuerySet[Product]:
     return queryset.order_by(*ORDERINGS[ordering or DEFAULT_ORDERING])
+
+
+# Live or deleted, for administrators restoring them.
+
+
+def product_get_any(*, product_id: int) -> Product | None:
+    return Product.all_objects.select_related("shop").filter(pk=product_id).first()
+
+
+def variant_get_any(*, product: Product, variant_id: int) -> Variant | None:
+    return Variant.all_objects.filter(product=product, pk=variant_id).first()
+
+
+def image_get_any(*, product: Product, image_id: int) -> ProductImage | None:
+    return ProductImage.all_objects.filter(product=product, pk=image_id).first()

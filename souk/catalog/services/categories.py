@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from souk.catalog.models import Category, Product
@@ -15,7 +16,7 @@ from souk.core.tasks import enqueue_on_commit
 
 def _unique_slug(name: str, exclude: int | None = None) -> str:
     base = slugify(name)[:110] or "category"
-    taken = Category.objects.filter(slug__startswith=base)
+    taken = Category.objects.alive().filter(slug__startswith=base)
     if exclude is not None:
         taken = taken.exclude(pk=exclude)
     used = set(taken.values_list("slug", flat=True))
@@ -32,7 +33,7 @@ def _check_name(name: str, parent: Category | None, exclude: int | None = None) 
         raise ValidationError({"name": ["This field may not be blank."]})
     siblings = (
         Category.objects.get_children(parent) if parent else Category.objects.get_root_nodes()
-    )
+    ).filter(deleted_at__isnull=True)
     if exclude is not None:
         siblings = siblings.exclude(pk=exclude)
     if siblings.filter(name__iexact=name).exists():
@@ -90,19 +91,51 @@ def _place_sorted(category: Category, parent: Category | None) -> None:
     if parent is not None:
         Category.objects.move(category, parent, "sorted-child")
         return
+    # Any other root will do, deleted or not: the tree keeps every node's path in order.
     other_root = Category.objects.get_root_nodes().exclude(pk=category.pk).first()
     if other_root is not None:
         Category.objects.move(category, other_root, "sorted-sibling")
 
 
 def category_delete(*, category: Category) -> None:
-    """Delete a category and its sub-categories, if no product (live or deleted) uses them."""
+    """Soft delete a category and its sub-categories, if no product (live or deleted) uses
+    them."""
     with transaction.atomic():
         subtree = Category.objects.get_tree(category)
         if Product.all_objects.filter(category__in=subtree).exists():
             raise Conflict("Products still use this category or one below it; move them first.")
-        category.delete()
+        subtree.filter(deleted_at__isnull=True).update(deleted_at=timezone.now())
         transaction.on_commit(category_cache_clear)
+
+
+def category_restore(*, category: Category) -> Category:
+    """Undo a soft delete (administrators): the category and the sub-categories deleted with
+    it return. 409 while its parent is deleted, or if a live category has taken its name
+    among its siblings or its slug."""
+    with transaction.atomic():
+        category = Category.objects.select_for_update().get(pk=category.pk)
+        if category.deleted_at is None:
+            return category
+        parent = Category.objects.get_parent(category)
+        if parent is not None and parent.is_deleted:
+            raise Conflict("Its parent category is deleted; restore that first.")
+        _check_name_free(category, parent)
+        returning = Category.objects.get_tree(category).filter(deleted_at=category.deleted_at)
+        try:
+            with transaction.atomic():
+                returning.update(deleted_at=None)
+        except IntegrityError as exc:
+            raise Conflict("A live category has taken the slug of one being restored.") from exc
+        transaction.on_commit(category_cache_clear)
+    restored: Category = Category.objects.get(pk=category.pk)
+    return restored
+
+
+def _check_name_free(category: Category, parent: Category | None) -> None:
+    try:
+        _check_name(category.name, parent, exclude=category.pk)
+    except ValidationError as exc:
+        raise Conflict("A live category of the same name is already there.") from exc
 
 
 def category_products_text_refresh(*, category_id: int) -> int:

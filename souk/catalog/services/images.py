@@ -17,7 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from souk.accounts.models import User
 from souk.catalog.models import Product, ProductImage
-from souk.catalog.services.products import require_member
+from souk.catalog.services.products import require_editor
 
 FORMATS = {"JPEG": ("jpg", "JPEG"), "PNG": ("png", "PNG"), "WEBP": ("webp", "WEBP")}
 
@@ -99,7 +99,7 @@ def image_prepare(upload: UploadedFile) -> tuple[Encoded, str]:
 def image_add(
     *, actor: User, product: Product, upload: UploadedFile, alt: str = ""
 ) -> ProductImage:
-    require_member(user=actor, shop=product.shop)
+    require_editor(user=actor, shop=product.shop)
     encoded, _ = image_prepare(upload)
     with transaction.atomic():
         Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
@@ -126,8 +126,14 @@ def _delete_files(*names: str) -> None:
 
 
 def image_delete(*, actor: User, image: ProductImage) -> None:
-    require_member(user=actor, shop=image.product.shop)
-    names = (image.image.name or "", image.thumbnail.name or "")
+    """Soft delete: the photo leaves the product; its files stay, so it can be restored."""
+    require_editor(user=actor, shop=image.product.shop)
     with transaction.atomic():
-        image.delete()
-        transaction.on_commit(lambda: _delete_files(*names))
+        image.soft_delete()
+
+
+def image_restore(*, image: ProductImage) -> ProductImage:
+    """Undo a photo's soft delete (administrators)."""
+    with transaction.atomic():
+        image.restore()
+    return image

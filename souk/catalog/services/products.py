@@ -21,7 +21,8 @@ from souk.catalog.models import Category, Product, Variant
 from souk.catalog.services.stock import variant_stock_initialize, variant_stock_set
 from souk.catalog.services.vocabulary import names_add, names_remove, terms_add
 from souk.core.exceptions import Conflict, PermissionDeniedError
-from souk.core.permissions import shop_role
+from souk.core.permissions import is_platform_admin, shop_role
+from souk.shops.geo import point_safe
 from souk.shops.models import Shop
 from souk.shops.services import shop_product_count_adjust
 
@@ -30,9 +31,12 @@ PRODUCT_FIELDS = ("name", "description", "category", "attributes", "location")
 VARIANT_FIELDS = ("sku", "price", "attributes", "position")
 
 
-def require_member(*, user: User, shop: Shop) -> None:
-    if shop_role(user, shop) is None:
-        raise PermissionDeniedError("Only members of this shop may change its catalog.")
+def require_editor(*, user: User, shop: Shop) -> None:
+    """Members of the shop and platform administrators change its catalog."""
+    if shop_role(user, shop) is None and not is_platform_admin(user):
+        raise PermissionDeniedError(
+            "Only members of this shop or administrators may change its catalog."
+        )
 
 
 def category_text(category: Category) -> str:
@@ -88,7 +92,7 @@ def _variant_specs(data: dict[str, Any]) -> list[dict[str, Any]]:
 def product_create(*, actor: User, data: dict[str, Any]) -> Product:
     """Create a product with its variants (one default variant for a simple product)."""
     shop: Shop = data["shop"]
-    require_member(user=actor, shop=shop)
+    require_editor(user=actor, shop=shop)
     category: Category = data["category"]
     specs = _variant_specs(data)
     field = "variants" if data.get("variants") else "sku"
@@ -104,7 +108,7 @@ def product_create(*, actor: User, data: dict[str, Any]) -> Product:
             slug=slugify(data["name"])[:220] or "product",
             description=data.get("description", ""),
             attributes=data.get("attributes") or {},
-            location=data.get("location") or shop.location,
+            location=point_safe(data.get("location") or shop.location),
         )
         for index, spec in enumerate(specs):
             spec["sku"] = spec.get("sku") or (
@@ -141,14 +145,18 @@ def product_create(*, actor: User, data: dict[str, Any]) -> Product:
 
 
 def product_update(*, actor: User, product: Product, data: dict[str, Any]) -> Product:
-    require_member(user=actor, shop=product.shop)
+    require_editor(user=actor, shop=product.shop)
     with transaction.atomic():
         product = _lock_product(product)
         old_name = product.name
         changed: list[str] = []
         for field in PRODUCT_FIELDS:
             if field in data and data[field] is not None:
-                value = data[field].strip() if field == "name" else data[field]
+                value = data[field]
+                if field == "name":
+                    value = value.strip()
+                elif field == "location":
+                    value = point_safe(value)
                 setattr(product, field, value)
                 changed.append(field)
         if "name" in changed and product.name != old_name:
@@ -179,7 +187,7 @@ def _update_single_variant(*, actor: User, product: Product, data: dict[str, Any
 
 def product_delete(*, actor: User, product: Product) -> None:
     """Soft delete: gone from listings and carts; order history keeps pointing at it."""
-    require_member(user=actor, shop=product.shop)
+    require_editor(user=actor, shop=product.shop)
     with transaction.atomic():
         product = _lock_product(product)
         now = timezone.now()
@@ -189,17 +197,29 @@ def product_delete(*, actor: User, product: Product) -> None:
         names_remove(product=product, name=product.name)
 
 
-def product_restore(*, product: Product) -> None:
-    """Undo a soft delete (admin): the product and the variants deleted with it return."""
+def product_restore(*, product: Product) -> Product:
+    """Undo a soft delete (administrators): the product and the variants deleted with it
+    return. 409 while its shop is closed (restore the shop) or when a live variant has taken
+    one of its SKUs."""
     with transaction.atomic():
-        if product.deleted_at is None:
-            return
-        Variant.all_objects.filter(product=product, deleted_at=product.deleted_at).update(
-            deleted_at=None
-        )
-        Product.all_objects.filter(pk=product.pk).update(deleted_at=None)
-        shop_product_count_adjust(shop_id=product.shop_id, delta=1)
-        product.deleted_at = None
+        locked = Product.all_objects.select_for_update(of=("self",)).get(pk=product.pk)
+        if locked.deleted_at is None:
+            return locked
+        if Shop.all_objects.filter(pk=locked.shop_id, deleted_at__isnull=False).exists():
+            raise Conflict("Its shop is closed; restore the shop first.")
+        try:
+            with transaction.atomic():
+                Variant.all_objects.filter(product=locked, deleted_at=locked.deleted_at).update(
+                    deleted_at=None
+                )
+        except IntegrityError as exc:
+            raise Conflict("A live variant of the shop has taken one of its SKUs.") from exc
+        locked.restore()
+        _refresh_price_min(locked)
+        shop_product_count_adjust(shop_id=locked.shop_id, delta=1)
+        names_add(products=[locked])
+    product.deleted_at = None
+    return locked
 
 
 def products_soft_delete_for_shop(*, shop_id: int, at: datetime) -> int:
@@ -210,8 +230,15 @@ def products_soft_delete_for_shop(*, shop_id: int, at: datetime) -> int:
 
 
 def products_restore_for_shop(*, shop_id: int, deleted_at: datetime) -> int:
-    """Bring back the products (and variants) that closing the shop hid."""
-    Variant.all_objects.filter(shop_id=shop_id, deleted_at=deleted_at).update(deleted_at=None)
+    """Bring back the products (and variants) that closing the shop hid; 409 if a live
+    variant has taken one of their SKUs."""
+    try:
+        with transaction.atomic():
+            Variant.all_objects.filter(shop_id=shop_id, deleted_at=deleted_at).update(
+                deleted_at=None
+            )
+    except IntegrityError as exc:
+        raise Conflict("A live variant of the shop has taken one of its SKUs.") from exc
     count: int = Product.all_objects.filter(shop_id=shop_id, deleted_at=deleted_at).update(
         deleted_at=None
     )
@@ -234,7 +261,7 @@ def _free_sku(product: Product) -> str:
 
 
 def variant_create(*, actor: User, product: Product, data: dict[str, Any]) -> Variant:
-    require_member(user=actor, shop=product.shop)
+    require_editor(user=actor, shop=product.shop)
     with transaction.atomic():
         product = _lock_product(product)
         position = Variant.objects.filter(product=product).count()
@@ -290,7 +317,7 @@ def _variant_apply(
 def variant_update(
     *, actor: User, product: Product, variant: Variant, data: dict[str, Any]
 ) -> Variant:
-    require_member(user=actor, shop=product.shop)
+    require_editor(user=actor, shop=product.shop)
     with transaction.atomic():
         product = _lock_product(product)
         variant = Variant.objects.get(pk=variant.pk)
@@ -298,10 +325,19 @@ def variant_update(
 
 
 def variant_delete(*, actor: User, product: Product, variant: Variant) -> None:
-    require_member(user=actor, shop=product.shop)
+    require_editor(user=actor, shop=product.shop)
     with transaction.atomic():
         product = _lock_product(product)
         if Variant.objects.filter(product=product).count() <= 1:
             raise Conflict("A product keeps at least one variant; delete the product instead.")
         Variant.objects.filter(pk=variant.pk).update(deleted_at=timezone.now())
         _refresh_price_min(product)
+
+
+def variant_restore(*, product: Product, variant: Variant) -> Variant:
+    """Undo a variant's soft delete (administrators); 409 if a live variant took its SKU."""
+    with transaction.atomic():
+        product = _lock_product(product)
+        variant.restore()
+        _refresh_price_min(product)
+    return variant

@@ -12,6 +12,7 @@ from souk.accounts.models import User
 from souk.catalog.models import SCORE_PRIOR_MEAN, SCORE_PRIOR_WEIGHT, Product, Review
 from souk.catalog.services.vocabulary import names_rescore
 from souk.core.exceptions import Conflict, PermissionDeniedError
+from souk.core.permissions import is_platform_admin
 from souk.orders.selectors import customer_received
 from souk.shops.models import Shop, ShopMember
 
@@ -38,21 +39,51 @@ def review_create(
                 )
         except IntegrityError as exc:
             raise Conflict("You have already reviewed this product.") from exc
-        stats = Review.objects.filter(product=locked).aggregate(avg=Avg("rating"), n=Count("id"))
-        count = stats["n"]
-        total = (stats["avg"] or 0) * count
-        locked.rating = _average(stats["avg"])
-        locked.review_count = count
-        locked.search_score = (SCORE_PRIOR_MEAN * SCORE_PRIOR_WEIGHT + total) / (
-            SCORE_PRIOR_WEIGHT + count
-        )
-        locked.save(update_fields=["rating", "review_count", "search_score", "updated_at"])
-        names_rescore(product=locked)
-        shop = Shop.objects.select_for_update().get(pk=locked.shop_id)
-        shop_stats = Review.objects.filter(product__shop=shop).aggregate(
-            avg=Avg("rating"), n=Count("id")
-        )
-        shop.rating = _average(shop_stats["avg"])
-        shop.review_count = shop_stats["n"]
-        shop.save(update_fields=["rating", "review_count", "updated_at"])
+        _ratings_refresh(locked)
+    return review
+
+
+def _ratings_refresh(locked: Product) -> None:
+    """Recompute the product's and its shop's ratings from their live reviews (inside a
+    transaction holding the product lock)."""
+    stats = Review.objects.filter(product=locked).aggregate(avg=Avg("rating"), n=Count("id"))
+    count = stats["n"]
+    total = (stats["avg"] or 0) * count
+    locked.rating = _average(stats["avg"])
+    locked.review_count = count
+    locked.search_score = (SCORE_PRIOR_MEAN * SCORE_PRIOR_WEIGHT + total) / (
+        SCORE_PRIOR_WEIGHT + count
+    )
+    locked.save(update_fields=["rating", "review_count", "search_score", "updated_at"])
+    names_rescore(product=locked)
+    shop = Shop.all_objects.select_for_update().get(pk=locked.shop_id)
+    shop_stats = Review.objects.filter(product__shop=shop).aggregate(
+        avg=Avg("rating"), n=Count("id")
+    )
+    shop.rating = _average(shop_stats["avg"])
+    shop.review_count = shop_stats["n"]
+    shop.save(update_fields=["rating", "review_count", "updated_at"])
+
+
+def _lock(product: Product) -> Product:
+    return Product.all_objects.select_for_update(of=("self",)).get(pk=product.pk)
+
+
+def review_delete(*, actor: User, review: Review) -> None:
+    """Soft delete (its author or an administrator); the ratings forget it."""
+    if review.customer_id != actor.pk and not is_platform_admin(actor):
+        raise PermissionDeniedError("Only the review's author or administrators delete it.")
+    with transaction.atomic():
+        locked = _lock(review.product)
+        review.soft_delete()
+        _ratings_refresh(locked)
+
+
+def review_restore(*, review: Review) -> Review:
+    """Undo a review's soft delete (administrators); 409 if its author has written another
+    review of the product since."""
+    with transaction.atomic():
+        locked = _lock(review.product)
+        review.restore()
+        _ratings_refresh(locked)
     return review

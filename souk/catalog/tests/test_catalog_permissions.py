@@ -1,8 +1,9 @@
 """Every catalog write route against every role.
 
-Product, variant and image writes need membership of the product's shop (owner or staff); a
-platform admin who is not a member is refused like any outsider. Category writes are for
-platform admins only. No credentials: 401. A refused request changes nothing.
+Product, variant and image writes need membership of the product's shop (owner or staff) or
+platform admin rights. Category writes and every restore are for platform admins only; a deleted
+object is invisible (404) to everyone else. No credentials: 401. A refused request changes
+nothing.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
 from souk.catalog.api import urls as catalog_urls
-from souk.catalog.models import Category, Product, ProductImage, Variant
+from souk.catalog.models import Category, Product, ProductImage, Review, Variant
 from souk.catalog.tests.factories import make_category
 from souk.shops.models import Shop
 
@@ -34,17 +36,24 @@ USER_FIXTURES = {
 
 # route               anonymous customer other_cust other_art staff owner admin
 MATRIX = [
-    ("product-create", 401, 403, 403, 403, 201, 201, 403),
-    ("product-update", 401, 403, 403, 403, 200, 200, 403),
-    ("product-delete", 401, 403, 403, 403, 204, 204, 403),
-    ("variant-create", 401, 403, 403, 403, 201, 201, 403),
-    ("variant-update", 401, 403, 403, 403, 200, 200, 403),
-    ("variant-delete", 401, 403, 403, 403, 204, 204, 403),
-    ("image-upload", 401, 403, 403, 403, 201, 201, 403),
-    ("image-delete", 401, 403, 403, 403, 204, 204, 403),
+    ("product-create", 401, 403, 403, 403, 201, 201, 201),
+    ("product-update", 401, 403, 403, 403, 200, 200, 200),
+    ("product-delete", 401, 403, 403, 403, 204, 204, 204),
+    ("variant-create", 401, 403, 403, 403, 201, 201, 201),
+    ("variant-update", 401, 403, 403, 403, 200, 200, 200),
+    ("variant-delete", 401, 403, 403, 403, 204, 204, 204),
+    ("image-upload", 401, 403, 403, 403, 201, 201, 201),
+    ("image-delete", 401, 403, 403, 403, 204, 204, 204),
     ("category-create", 401, 403, 403, 403, 403, 403, 201),
     ("category-update", 401, 403, 403, 403, 403, 403, 200),
     ("category-delete", 401, 403, 403, 403, 403, 403, 204),
+    ("review-delete", 401, 204, 403, 403, 403, 403, 204),
+    # Restores act on deleted objects, which only admins see.
+    ("product-restore", 401, 404, 404, 404, 404, 404, 200),
+    ("variant-restore", 401, 404, 404, 404, 404, 404, 200),
+    ("image-restore", 401, 404, 404, 404, 404, 404, 200),
+    ("category-restore", 401, 404, 404, 404, 404, 404, 200),
+    ("review-restore", 401, 404, 404, 404, 404, 404, 200),
 ]
 CASES = [
     pytest.param(route, role, status, id=f"{route}-{role}")
@@ -63,8 +72,14 @@ ROUTE_HANDLERS = {
     "category-create": ("category-list", "post"),
     "category-update": ("category-detail", "patch"),
     "category-delete": ("category-detail", "delete"),
+    "review-delete": ("review-detail", "delete"),
+    "product-restore": ("product-restore", "post"),
+    "variant-restore": ("variant-restore", "post"),
+    "image-restore": ("image-restore", "post"),
+    "category-restore": ("category-restore", "post"),
+    "review-restore": ("review-restore", "post"),
 }
-ERROR_CODES = {401: "not_authenticated", 403: "permission_denied"}
+ERROR_CODES = {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}
 
 pytestmark = pytest.mark.django_db
 
@@ -76,8 +91,9 @@ def png_bytes():
 
 
 @pytest.fixture
-def world(shop, staff, category, product_factory):
-    """The owner's shop with a two-variant product and a photo, plus an unused category."""
+def world(shop, staff, category, product_factory, customer, other_customer):
+    """The owner's shop with a two-variant product, a photo and a customer's review, plus an
+    unused category; and one deleted object of each restorable kind."""
     product = product_factory(
         shop=shop,
         category=category,
@@ -90,6 +106,22 @@ def world(shop, staff, category, product_factory):
     photo.image.save("jug.png", ContentFile(png_bytes(), name="jug.png"), save=False)
     photo.thumbnail.save("jug-thumb.png", ContentFile(png_bytes(), name="t.png"), save=False)
     photo.save()
+    review = Review.objects.create(product=product, customer=customer, rating=4)
+    gone_product = product_factory(shop=shop, category=category, name="Old Vase")
+    gone_product.soft_delete()
+    gone_variant = Variant.objects.create(
+        product=product, shop=shop, sku="JUG-XL", price="30.00", position=2
+    )
+    gone_variant.soft_delete()
+    gone_photo = ProductImage(product=product, alt="old jug", position=1)
+    gone_photo.image.save("old.png", ContentFile(png_bytes(), name="old.png"), save=False)
+    gone_photo.thumbnail.save("old-thumb.png", ContentFile(png_bytes(), name="t.png"), save=False)
+    gone_photo.save()
+    gone_photo.soft_delete()
+    gone_category = make_category("Candles")
+    Category.objects.filter(pk=gone_category.pk).update(deleted_at=timezone.now())
+    gone_review = Review.objects.create(product=product, customer=other_customer, rating=1)
+    gone_review.soft_delete()
     return {
         "shop": shop,
         "category": category,
@@ -97,6 +129,14 @@ def world(shop, staff, category, product_factory):
         "variant": product.variants.get(sku="JUG-L"),
         "image": photo,
         "unused": make_category("Basketry"),
+        "review": review,
+        "gone": {
+            "product": gone_product,
+            "variant": gone_variant,
+            "image": gone_photo,
+            "category": gone_category,
+            "review": gone_review,
+        },
     }
 
 
@@ -106,6 +146,7 @@ def call(client, route, w):
     variants = f"{products}{product.pk}/variants/"
     images = f"{products}{product.pk}/images/"
     categories = "/api/categories/"
+    gone = w["gone"]
     json_calls = {
         "product-create": (
             "post",
@@ -127,6 +168,16 @@ def call(client, route, w):
         "category-create": ("post", categories, {"name": "Lamps"}),
         "category-update": ("patch", f"{categories}{w['category'].pk}/", {"name": "Pottery"}),
         "category-delete": ("delete", f"{categories}{w['unused'].pk}/", None),
+        "review-delete": ("delete", f"{products}{product.pk}/reviews/{w['review'].pk}/", None),
+        "product-restore": ("post", f"{products}{gone['product'].pk}/restore/", None),
+        "variant-restore": ("post", f"{variants}{gone['variant'].pk}/restore/", None),
+        "image-restore": ("post", f"{images}{gone['image'].pk}/restore/", None),
+        "category-restore": ("post", f"{categories}{gone['category'].pk}/restore/", None),
+        "review-restore": (
+            "post",
+            f"{products}{product.pk}/reviews/{gone['review'].pk}/restore/",
+            None,
+        ),
     }
     if route == "image-upload":
         upload = SimpleUploadedFile("jug.png", png_bytes(), content_type="image/png")
@@ -154,8 +205,13 @@ def snapshot():
                 "pk", "sku", "price", "quantity", "deleted_at"
             )
         ),
-        list(ProductImage.objects.order_by("pk").values_list("pk", "image", "position")),
-        list(Category.objects.order_by("pk").values_list("pk", "name", "path")),
+        list(
+            ProductImage.all_objects.order_by("pk").values_list(
+                "pk", "image", "position", "deleted_at"
+            )
+        ),
+        list(Category.objects.order_by("pk").values_list("pk", "name", "path", "deleted_at")),
+        list(Review.all_objects.order_by("pk").values_list("pk", "rating", "deleted_at")),
         list(Shop.all_objects.order_by("pk").values_list("pk", "product_count")),
         media_files(),
     )

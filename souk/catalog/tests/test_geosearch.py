@@ -3,6 +3,7 @@ list filter, pagination and validation of the point."""
 
 from __future__ import annotations
 
+import importlib
 import math
 
 import pytest
@@ -10,7 +11,9 @@ from django.contrib.gis.geos import Point
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from souk.catalog.models import Product
 from souk.catalog.tests.factories import make_category
+from souk.shops.models import Shop
 
 GEO = "/api/products/geosearch/"
 LIST = "/api/products/"
@@ -433,3 +436,126 @@ def test_query_count_does_not_grow_with_the_page(api_client, place, shop_factory
 
     assert (small[1], large[1]) == (3, 30)
     assert small[0] == large[0]
+
+
+# --- Coordinates a rounding error apart ---------------------------------------------------------
+# PostGIS 3.3's nearest-neighbour index scan on geography fails ("index returned tuples in wrong
+# order") once two points lie 1e-15 degrees apart on the equator or the prime meridian. Stored
+# and searched coordinates are rounded to 7 places, so such a pair becomes one point.
+
+
+def plant(client, shop, category, name, lat, lng):
+    response = client.post(
+        LIST,
+        {
+            "shop": shop.pk,
+            "category": category.pk,
+            "name": name,
+            "price": "5.00",
+            "location": {"lat": lat, "lng": lng},
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        pytest.param((0, 1e-15), (0, 0), id="equator"),
+        pytest.param((1e-15, 0), (0, 0), id="prime-meridian"),
+        pytest.param((0, -1e-15), (0, 1e-15), id="either-side-of-zero"),
+    ],
+)
+def test_points_a_rounding_error_apart_are_searched_nearest_first(
+    api_client, client_for, artisan, shop, category, first, second
+):
+    owner = client_for(artisan)
+    near_one = plant(owner, shop, category, "Near one", *first)
+    near_two = plant(owner, shop, category, "Near two", *second)
+    far = plant(owner, shop, category, "Far", 0.05, 0.05)
+
+    response = api_client.get(GEO, {"lat": 0, "lng": 0, "radius": 50})
+
+    found = rows(response)
+    assert [r["id"] for r in found][2:] == [far]
+    assert sorted(r["id"] for r in found[:2]) == [near_one, near_two]
+    assert [r["distance_km"] for r in found[:2]] == [0.0, 0.0]
+    assert {(r["location"]["lat"], r["location"]["lng"]) for r in found[:2]} == {(0.0, 0.0)}
+
+
+def test_a_query_point_a_rounding_error_off_zero_is_searched(
+    api_client, client_for, artisan, shop, category
+):
+    owner = client_for(artisan)
+    here = plant(owner, shop, category, "Here", 0, 0)
+    there = plant(owner, shop, category, "There", 0, 0.01)
+
+    response = api_client.get(GEO, {"lat": 1e-15, "lng": -1e-15, "radius": 50})
+
+    assert [r["id"] for r in rows(response)] == [here, there]
+
+
+def test_a_moved_product_is_stored_on_the_grid(client_for, artisan, shop, category):
+    owner = client_for(artisan)
+    product_id = plant(owner, shop, category, "Mover", 10, 10)
+
+    owner.patch(f"{LIST}{product_id}/", {"location": {"lat": 1e-15, "lng": 0}}, format="json")
+
+    stored = Product.objects.get(pk=product_id).location
+    assert (stored.x, stored.y) == (0.0, 0.0)
+
+
+def test_a_shop_is_stored_on_the_grid_and_found_near_zero(client_for, api_client, artisan):
+    owner = client_for(artisan)
+    for lat, lng in ((0, 1e-15), (0, 0)):
+        response = owner.post(
+            "/api/shops/",
+            {"name": f"Zero {lng}", "location": {"lat": lat, "lng": lng}, "address": "Null Island"},
+            format="json",
+        )
+        assert response.status_code == 201, response.content
+
+    found = api_client.get("/api/shops/", {"lat": 1e-15, "lng": 0, "radius": 5})
+
+    assert found.status_code == 200, found.content
+    assert [(s["location"], s["distance_km"]) for s in found.json()["results"]] == [
+        ({"lat": 0.0, "lng": 0.0}, 0.0),
+        ({"lat": 0.0, "lng": 0.0}, 0.0),
+    ]
+
+
+def test_the_data_migration_puts_existing_locations_on_the_grid(
+    api_client, shop, category, product_factory
+):
+    """Rows written before rounding (the planted pair included) are rounded in place."""
+    planted = [
+        product_factory(shop=shop, category=category, location=Point(lng, lat, srid=4326))
+        for lat, lng in ((0, 1e-15), (0, -1e-15), (0, 0), (51.50740001234, -0.12780004999))
+    ]
+    Shop.objects.filter(pk=shop.pk).update(location=Point(1e-15, -1e-15, srid=4326))
+
+    for module in (
+        "souk.catalog.migrations.0008_round_product_locations",
+        "souk.shops.migrations.0005_round_shop_locations",
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute(importlib.import_module(module).ROUND)
+
+    stored = [Product.objects.get(pk=p.pk).location for p in planted]
+    assert [(p.x, p.y) for p in stored] == [
+        (0.0, 0.0),
+        (0.0, 0.0),
+        (0.0, 0.0),
+        (-0.1278, 51.5074),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_X(location::geometry)::text, ST_Y(location::geometry)::text "
+            "FROM shops_shop WHERE id = %s",
+            [shop.pk],
+        )
+        assert cursor.fetchone() == ("0", "0")
+    response = api_client.get(GEO, {"lat": 0, "lng": 0, "radius": 1})
+    assert sorted(r["id"] for r in rows(response)) == sorted(p.pk for p in planted[:3])

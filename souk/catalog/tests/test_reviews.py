@@ -449,6 +449,45 @@ def test_simultaneous_reviews_all_count(client_for, user_factory, product, artis
     }
 
 
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_reviews_by_one_customer_make_one_review_and_conflicts(
+    client_for, customer, product, artisan
+):
+    """The same customer's review sent three times at once: one is written, the others are
+    409 `conflict` (the database's one-live-review rule, not a 500)."""
+    received(customer, product, artisan)
+    clients = [client_for(customer) for _ in range(3)]
+    barrier = threading.Barrier(len(clients))
+    answers: list[tuple[int, str | None]] = []
+    errors: list[BaseException] = []
+
+    def review(client: Any) -> None:
+        try:
+            barrier.wait(timeout=30)
+            response = client.post(reviews_url(product), {"rating": 4}, format="json")
+            answers.append((response.status_code, response.json().get("code")))
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=review, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert not [thread for thread in threads if thread.is_alive()], "a thread is stuck"
+    assert errors == []
+    assert sorted(answers, key=lambda a: a[0]) == [
+        (201, None),
+        (409, "conflict"),
+        (409, "conflict"),
+    ]
+    assert Review.objects.filter(product=product, customer=customer).count() == 1
+    assert stats(product)["product"] == {"rating": Decimal("4.00"), "review_count": 1}
+
+
 def test_a_member_of_the_shop_cannot_review_its_products(client_for, staff, product, artisan):
     received(staff, product, artisan)
     before = stats(product)
@@ -471,3 +510,90 @@ def test_an_order_deleted_by_an_administrator_gives_no_right_to_review(
 
     assert response.status_code == 403
     assert rows() == []
+
+
+# --- Deleting and restoring reviews -----------------------------------------------------------
+
+
+def review_url(product: Product, review_id: int) -> str:
+    return f"/api/products/{product.pk}/reviews/{review_id}/"
+
+
+def test_the_author_deletes_a_review_softly_and_the_ratings_forget_it(
+    client_for, api_client, customer, other_customer, product, artisan
+):
+    received(customer, product, artisan)
+    received(other_customer, product, artisan)
+    mine = client_for(customer).post(reviews_url(product), {"rating": 1}, format="json").json()
+    client_for(other_customer).post(reviews_url(product), {"rating": 5}, format="json")
+
+    response = client_for(customer).delete(review_url(product, mine["id"]))
+
+    assert response.status_code == 204
+    assert [r["rating"] for r in api_client.get(reviews_url(product)).json()["results"]] == [5]
+    assert api_client.get(review_url(product, mine["id"])).status_code == 404
+    assert api_stats(api_client, product) == {"product": ("5.00", 1), "shop": ("5.00", 1)}
+    assert Review.all_objects.get(pk=mine["id"]).deleted_at is not None
+
+
+def test_someone_else_cannot_delete_a_review(
+    client_for, customer, other_customer, product, artisan
+):
+    received(customer, product, artisan)
+    mine = client_for(customer).post(reviews_url(product), {"rating": 4}, format="json").json()
+    before = (rows(), stats(product))
+
+    response = client_for(other_customer).delete(review_url(product, mine["id"]))
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+    assert (rows(), stats(product)) == before
+
+
+def test_after_deleting_a_review_the_customer_may_review_again(
+    client_for, api_client, customer, product, artisan
+):
+    received(customer, product, artisan)
+    client = client_for(customer)
+    first = client.post(reviews_url(product), {"rating": 1}, format="json").json()
+    client.delete(review_url(product, first["id"]))
+
+    response = client.post(reviews_url(product), {"rating": 4}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert api_stats(api_client, product) == {"product": ("4.00", 1), "shop": ("4.00", 1)}
+
+
+def test_an_admin_restores_a_review_and_the_ratings_count_it_again(
+    client_for, api_client, admin_user, customer, other_customer, product, artisan
+):
+    received(customer, product, artisan)
+    received(other_customer, product, artisan)
+    mine = client_for(customer).post(reviews_url(product), {"rating": 1}, format="json").json()
+    client_for(other_customer).post(reviews_url(product), {"rating": 5}, format="json")
+    client_for(admin_user).delete(review_url(product, mine["id"]))
+
+    response = client_for(admin_user).post(f"{review_url(product, mine['id'])}restore/")
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["id"], response.json()["rating"]) == (mine["id"], 1)
+    assert api_stats(api_client, product) == {"product": ("3.00", 2), "shop": ("3.00", 2)}
+
+
+def test_restoring_a_review_after_its_author_wrote_another_is_409(
+    client_for, api_client, admin_user, customer, product, artisan
+):
+    received(customer, product, artisan)
+    client = client_for(customer)
+    first = client.post(reviews_url(product), {"rating": 1}, format="json").json()
+    client.delete(review_url(product, first["id"]))
+    client.post(reviews_url(product), {"rating": 4}, format="json")
+    before = (rows(), stats(product))
+
+    response = client_for(admin_user).post(f"{review_url(product, first['id'])}restore/")
+
+    assert response.status_code == 409
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == "conflict"
+    assert (rows(), stats(product)) == before
+    assert Review.all_objects.get(pk=first["id"]).deleted_at is not None

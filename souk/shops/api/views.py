@@ -17,7 +17,9 @@ from souk.core.geo import Near, within
 from souk.core.permissions import IsArtisan, IsShopOwner, IsShopOwnerOrAdmin
 from souk.shops import selectors, services
 from souk.shops.api import serializers as s
+from souk.shops.geo import coordinate_safe
 from souk.shops.models import Shop
+from souk.shops.policy import restore_target
 
 NO_CONTENT = OpenApiResponse(description="Done; no body.")
 
@@ -26,8 +28,8 @@ def near_from(params: dict[str, Any]) -> Near | None:
     if "lat" not in params:
         return None
     return Near(
-        lat=params["lat"],
-        lng=params["lng"],
+        lat=coordinate_safe(params["lat"]),
+        lng=coordinate_safe(params["lng"]),
         radius_km=params.get("radius", settings.GEOSEARCH_DEFAULT_RADIUS_KM),
     )
 
@@ -169,3 +171,44 @@ class ShopStaffMemberView(ShopObjectMixin, GenericAPIView):
     def delete(self, request: Request, pk: int, user_id: int) -> Response:
         services.staff_remove(shop=self.get_permission_shop(), user_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+RESTORE_DESCRIPTION = (
+    "Platform administrators bring back what a DELETE hid. Restoring a live object returns it "
+    "unchanged; 409 `conflict` if a live object has taken its place meanwhile. Anyone else: "
+    "404 for a deleted object, 403 for a live one."
+)
+
+
+@extend_schema(tags=["shops"])
+class ShopRestoreView(GenericAPIView):
+    serializer_class = s.ShopSerializer
+    queryset = Shop.objects.none()
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: s.ShopSerializer}, description=RESTORE_DESCRIPTION)
+    def post(self, request: Request, pk: int) -> Response:
+        shop = restore_target(
+            user=request.user, obj=selectors.shop_get_any(shop_id=pk), name="shop"
+        )
+        services.shop_restore(shop=shop)
+        return Response(self.get_serializer(selectors.shop_get(shop_id=pk)).data)
+
+
+@extend_schema(tags=["shops"])
+class ShopStaffRestoreView(ShopObjectMixin, GenericAPIView):
+    serializer_class = s.ShopMemberSerializer
+    queryset = Shop.objects.none()
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None, responses={200: s.ShopMemberSerializer}, description=RESTORE_DESCRIPTION
+    )
+    def post(self, request: Request, pk: int, user_id: int) -> Response:
+        shop = self.get_shop()
+        member = restore_target(
+            user=request.user,
+            obj=selectors.shop_member_latest(shop=shop, user_id=user_id),
+            name="staff member",
+        )
+        return Response(self.get_serializer(services.staff_restore(member=member)).data)

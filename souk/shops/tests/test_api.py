@@ -105,7 +105,9 @@ def db_state():
         )
     )
     members = list(
-        ShopMember.objects.order_by("id").values_list("id", "shop_id", "user_id", "role")
+        ShopMember.all_objects.order_by("id").values_list(
+            "id", "shop_id", "user_id", "role", "deleted_at"
+        )
     )
     products = list(Product.all_objects.order_by("id").values_list("id", "name", "deleted_at"))
     return shops, members, products

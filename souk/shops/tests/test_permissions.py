@@ -35,6 +35,9 @@ EXPECTED = {
     "staff_list": [401, 403, 403, 403, 403, 200, 403],
     "staff_add": [401, 403, 403, 403, 403, 201, 403],
     "staff_remove": [401, 403, 403, 403, 403, 204, 403],
+    # Restores act on deleted objects, which only admins see.
+    "restore": [401, 404, 404, 404, 404, 404, 200],
+    "staff_restore": [401, 404, 404, 404, 404, 404, 200],
 }
 ERROR_CODES = {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}
 
@@ -46,11 +49,27 @@ CASES = [
 
 
 @pytest.fixture
-def world(shop, staff, artisan, customer, other_customer, other_artisan, admin_user, user_factory):
-    """The shop under test, a second staff member to remove, a user to add, and every caller."""
+def world(
+    shop,
+    staff,
+    artisan,
+    customer,
+    other_customer,
+    other_artisan,
+    admin_user,
+    user_factory,
+    shop_factory,
+):
+    """The shop under test, a second staff member to remove, a user to add, a removed staff
+    member and a closed shop to restore, and every caller."""
     target = user_factory(role="artisan")
     add_staff(shop, target)
     newcomer = user_factory(role="artisan")
+    removed = user_factory(role="artisan")
+    add_staff(shop, removed)
+    ShopMember.objects.filter(shop=shop, user=removed).update(deleted_at=timezone.now())
+    closed = shop_factory(owner=artisan, name="Closed Works")
+    Shop.all_objects.filter(pk=closed.pk).update(deleted_at=timezone.now())
     callers = {
         "anonymous": None,
         "customer": customer,
@@ -60,7 +79,14 @@ def world(shop, staff, artisan, customer, other_customer, other_artisan, admin_u
         "owner": artisan,
         "admin": admin_user,
     }
-    return {"shop": shop, "target": target, "newcomer": newcomer, "callers": callers}
+    return {
+        "shop": shop,
+        "target": target,
+        "newcomer": newcomer,
+        "removed": removed,
+        "closed": closed,
+        "callers": callers,
+    }
 
 
 def route_request(route, world):
@@ -76,6 +102,8 @@ def route_request(route, world):
         "staff_list": ("get", f"{base}staff/", None),
         "staff_add": ("post", f"{base}staff/", {"email": world["newcomer"].email}),
         "staff_remove": ("delete", f"{base}staff/{world['target'].pk}/", None),
+        "restore": ("post", f"/api/shops/{world['closed'].pk}/restore/", None),
+        "staff_restore": ("post", f"{base}staff/{world['removed'].pk}/restore/", None),
     }[route]
 
 
@@ -85,7 +113,11 @@ def db_state():
             "id", "owner_id", "name", "slug", "location", "address", "deleted_at", "updated_at"
         )
     )
-    members = list(ShopMember.objects.order_by("id").values_list("shop_id", "user_id", "role"))
+    members = list(
+        ShopMember.all_objects.order_by("id").values_list(
+            "shop_id", "user_id", "role", "deleted_at"
+        )
+    )
     products = list(Product.all_objects.order_by("id").values_list("id", "deleted_at"))
     return shops, members, products
 
@@ -111,7 +143,17 @@ def test_route_by_role(client_for, world, route, role, expected):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(
-    "route", ["retrieve", "patch", "put", "delete", "staff_list", "staff_add", "staff_remove"]
+    "route",
+    [
+        "retrieve",
+        "patch",
+        "put",
+        "delete",
+        "staff_list",
+        "staff_add",
+        "staff_remove",
+        "staff_restore",
+    ],
 )
 def test_route_on_a_closed_shop(client_for, world, route, role):
     """A closed shop is invisible: 404 for everyone with credentials, 401 first without."""
