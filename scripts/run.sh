@@ -8,8 +8,7 @@ source scripts/lib.sh
 scripts/setup.sh
 load_url_settings
 
-HOST=${HOST:-$(dotenv_get HOST)}; HOST=${HOST:-127.0.0.1}
-PORT=${PORT:-$(dotenv_get PORT)}; PORT=${PORT:-8000}
+load_run_settings
 DEMO_DATA=${DEMO_DATA:-$(dotenv_get DEMO_DATA)}; DEMO_DATA=${DEMO_DATA:-1}
 WEB_CONCURRENCY=${WEB_CONCURRENCY:-$(dotenv_get WEB_CONCURRENCY)}; WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.base}
@@ -46,7 +45,7 @@ trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
 trap stop_all EXIT
 
-say "Souk on http://$HOST:$PORT/ (API docs: http://$HOST:$PORT/api/docs/); Ctrl-C stops"
+say "Souk on $PUBLIC_URL/ (API docs: $PUBLIC_URL/api/docs/); Ctrl-C stops"
 start .venv/bin/gunicorn config.wsgi:application --config deploy/gunicorn.conf.py \
   --bind "$HOST:$PORT" --workers "$WEB_CONCURRENCY"
 start .venv/bin/celery -A config worker --loglevel INFO --concurrency 2 --hostname "souk@%h"
