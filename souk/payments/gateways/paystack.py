@@ -85,7 +85,11 @@ def _data(status: int, body: dict[str, Any], exchange: Exchange) -> dict[str, An
 
 class PaystackGateway:
     name = "paystack"
+    label = "Paystack"
     can_refund = True
+
+    def configured(self) -> bool:
+        return bool(settings.PAYSTACK_SECRET_KEY)
 
     def currency_problem(self, amount: Decimal, currency: str) -> str | None:
         if currency.upper() not in CURRENCIES:

@@ -22,7 +22,11 @@ def sandbox_page_url(reference: str) -> str:
 
 class SandboxGateway:
     name = "sandbox"
+    label = "The sandbox"
     can_refund = True
+
+    def configured(self) -> bool:
+        return True  # it needs no credentials
 
     def currency_problem(self, amount: Decimal, currency: str) -> str | None:
         return None
