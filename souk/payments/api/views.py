@@ -158,8 +158,10 @@ class SandboxPageView(View):
     """The offline sandbox gateway's payment page (HTML): pay or fail, then back to verify."""
 
     def _charge(self, reference: str) -> SandboxCharge:
-        charge = SandboxCharge.objects.filter(reference=reference).first()
-        if charge is None or not gateway_enabled("sandbox"):
+        if not gateway_enabled("sandbox"):  # off (as in production): no page at all
+            raise Http404("No such sandbox charge.")
+        charge = selectors.sandbox_charge_get(reference=reference)
+        if charge is None:
             raise Http404("No such sandbox charge.")
         return charge
 

@@ -430,6 +430,43 @@ def test_the_sandbox_page_of_an_unknown_reference_is_404(api_client):
     assert posted.status_code == 404
 
 
+@pytest.mark.parametrize(
+    "reference",
+    ["%00", "SK%00", "%00" * 70, "%F0%9F%92%A9", "%ED%A0%80", "SK1%0A", "x" * 65, "SK'--"],
+    ids=["nul", "nul-inside", "many-nuls", "emoji", "bad-utf8", "newline", "too-long", "quote"],
+)
+def test_the_sandbox_page_of_any_string_is_404(
+    api_client, customer, client_for, pending_order, reference
+):
+    payment = sandbox_payment(client_for(customer), pending_order)
+    url = f"/api/payments/sandbox/{reference}/"
+
+    page = api_client.get(url)
+    posted = api_client.post(url, {"result": "pay"}, format="multipart")
+
+    assert_problem(page, 404, "not_found")
+    assert_problem(posted, 404, "not_found")
+    assert list(SandboxCharge.objects.values_list("reference", "status")) == [
+        (payment["reference"], "open")
+    ]
+
+
+@pytest.mark.parametrize("reference", ["%00", "SK-NOPE"], ids=["nul", "unknown"])
+def test_with_the_sandbox_off_its_page_is_404_before_any_lookup(
+    settings, api_client, django_assert_num_queries, reference
+):
+    settings.PAYMENT_GATEWAYS = ["paystack", "zarinpal"]  # as in production
+
+    with django_assert_num_queries(0):
+        page = api_client.get(f"/api/payments/sandbox/{reference}/")
+        posted = api_client.post(
+            f"/api/payments/sandbox/{reference}/", {"result": "pay"}, format="multipart"
+        )
+
+    assert_problem(page, 404, "not_found")
+    assert_problem(posted, 404, "not_found")
+
+
 @pytest.mark.parametrize("choice", [None, "", "refund", "PAY"])
 def test_the_sandbox_page_refuses_a_choice_other_than_pay_or_fail(
     api_client, customer, client_for, pending_order, choice
