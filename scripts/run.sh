@@ -36,6 +36,7 @@ stop_all() {
   trap - EXIT
   trap '' INT TERM PIPE  # a second Ctrl-C or a closed terminal must not cut this short
   local services pid alive
+  say "stopping" || true
   services=$(jobs -p)
   for pid in $services; do
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
@@ -52,7 +53,7 @@ stop_all() {
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   done
   wait 2>/dev/null || true
-  say "stopped" 2>/dev/null || true
+  say "stopped" || true
 }
 trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
