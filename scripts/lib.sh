@@ -40,6 +40,14 @@ load_run_settings() {
   PORT=${PORT:-$(dotenv_get PORT)}; PORT=${PORT:-8000}
   PUBLIC_URL=${PUBLIC_URL:-$(dotenv_get PUBLIC_URL)}; PUBLIC_URL=${PUBLIC_URL:-$(public_url "$HOST" "$PORT")}
   export HOST PORT PUBLIC_URL
+  local url=${PUBLIC_URL%/}
+  case $url in  # on this machine but on another port (a PUBLIC_URL left in .env, say)
+    http://127.0.0.1:*|http://localhost:*|http://\[::1\]:*)
+      if [ "${url##*:}" != "$PORT" ]; then
+        warn "PUBLIC_URL is $PUBLIC_URL but make run listens on port $PORT: payment links will miss it"
+      fi
+      ;;
+  esac
 }
 
 # host part of a URL (scheme://user:pass@host:port/path)

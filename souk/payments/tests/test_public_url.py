@@ -113,3 +113,25 @@ def test_host_and_port_from_env_file_count_and_a_set_public_url_wins(tmp_path):
     assert behind_proxy["settings.PAYMENT_CALLBACK_URL"] == (
         "https://souk.example/api/payments/verify/"
     )
+
+
+def test_make_run_warns_when_a_local_public_url_is_on_another_port(tmp_path):
+    (tmp_path / ".env").write_text("PUBLIC_URL=http://127.0.0.1:8000\n")
+    environment = {
+        key: value for key, value in os.environ.items() if key not in {"HOST", "PUBLIC_URL"}
+    }
+
+    def stderr(port: str) -> str:
+        result = subprocess.run(  # noqa: S603 - a fixed command line
+            ["/bin/bash", "-c", f'set -euo pipefail; source "{LIB}"; load_run_settings'],  # noqa: S607
+            cwd=tmp_path,
+            env={**environment, "PORT": port},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return result.stderr
+
+    assert "PUBLIC_URL is http://127.0.0.1:8000 but make run listens on port 8811" in stderr("8811")
+    assert stderr("8000") == ""
