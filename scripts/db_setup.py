@@ -1,6 +1,6 @@
 """Make sure the database named by DATABASE_URL is ready: it exists, a `<name>_template`
-database exists for test databases, both hold the postgis and pg_trgm extensions, and the
-role may create databases (for the test suite).
+database exists for test databases, both hold the postgis, pg_trgm and btree_gin extensions,
+and the role may create databases (for the test suite).
 
 Exit 0: ready. Exit 3: this role lacks the privileges; a superuser must bootstrap (the
 set-up script does that for a local server; `--print-bootstrap-sql` prints what it runs).

@@ -20,6 +20,36 @@ load_url_settings() {
   export DATABASE_URL REDIS_URL
 }
 
+# Where a browser on this machine reaches a server bound to HOST:PORT (PUBLIC_URL's default
+# under `make run`): a wildcard address becomes the loopback one, an IPv6 address is bracketed.
+public_url() {
+  local host=$1 port=$2
+  case $host in
+    ""|0.0.0.0|"*") host=127.0.0.1 ;;
+    ::|"[::]") host="[::1]" ;;
+    \[*\]) ;;
+    *:*) host="[$host]" ;;
+  esac
+  echo "http://$host:$port"
+}
+
+# What `make run` listens on and how it is reached: the environment first, then .env, then
+# the defaults. Sets and exports HOST, PORT and PUBLIC_URL.
+load_run_settings() {
+  HOST=${HOST:-$(dotenv_get HOST)}; HOST=${HOST:-127.0.0.1}
+  PORT=${PORT:-$(dotenv_get PORT)}; PORT=${PORT:-8000}
+  PUBLIC_URL=${PUBLIC_URL:-$(dotenv_get PUBLIC_URL)}; PUBLIC_URL=${PUBLIC_URL:-$(public_url "$HOST" "$PORT")}
+  export HOST PORT PUBLIC_URL
+  local url=${PUBLIC_URL%/}
+  case $url in  # on this machine but on another port (a PUBLIC_URL left in .env, say)
+    http://127.0.0.1:*|http://localhost:*|http://\[::1\]:*)
+      if [ "${url##*:}" != "$PORT" ]; then
+        warn "PUBLIC_URL is $PUBLIC_URL but make run listens on port $PORT: payment links will miss it"
+      fi
+      ;;
+  esac
+}
+
 # host part of a URL (scheme://user:pass@host:port/path)
 url_host() {
   local rest=${1#*://}

@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # make run: set up, migrate, load demo data into an empty database, then run the web server,
-# a Celery worker and Celery beat in the foreground. Ctrl-C stops all of them.
+# a Celery worker and Celery beat in the foreground. Ctrl-C (or TERM to this script or its
+# process group) stops all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 scripts/setup.sh
 load_url_settings
-
-HOST=${HOST:-$(dotenv_get HOST)}; HOST=${HOST:-127.0.0.1}
-PORT=${PORT:-$(dotenv_get PORT)}; PORT=${PORT:-8000}
+load_run_settings
 DEMO_DATA=${DEMO_DATA:-$(dotenv_get DEMO_DATA)}; DEMO_DATA=${DEMO_DATA:-1}
 WEB_CONCURRENCY=${WEB_CONCURRENCY:-$(dotenv_get WEB_CONCURRENCY)}; WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.base}
@@ -23,30 +22,44 @@ if [ "$DEMO_DATA" != "0" ]; then
 fi
 
 mkdir -p var
-pids=()
-start() {  # each service in its own process group, so stopping it stops its children too
-  setsid "$@" &
-  pids+=($!)
+# Each service runs in a session of its own (stopping it stops its children too) and, where
+# setpriv exists, is sent TERM should this script die without stopping it.
+guard=()
+command -v setpriv >/dev/null 2>&1 && guard=(setpriv --pdeathsig TERM --)
+start() {
+  setsid ${guard[@]+"${guard[@]}"} "$@" &
 }
+# TERM to each service's session (or to the process itself while it is still starting), up
+# to 10 s to finish, then KILL. The list comes from the shell's own job table, so a service
+# started just before a signal arrived is not missed.
 stop_all() {
-  trap - INT TERM EXIT
-  say "stopping"
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  trap - EXIT
+  trap '' INT TERM PIPE  # a second Ctrl-C or a closed terminal must not cut this short
+  local services pid alive
+  say "stopping" || true
+  services=$(jobs -p)
+  for pid in $services; do
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  done
   for _ in $(seq 1 50); do
-    local alive=0
-    for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
+    alive=0
+    for pid in $services; do
+      { kill -0 -- "-$pid" || kill -0 "$pid"; } 2>/dev/null && alive=1
+    done
     [ "$alive" -eq 0 ] && break
     sleep 0.2
   done
-  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  for pid in $services; do
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  done
   wait 2>/dev/null || true
+  say "stopped" || true
 }
 trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
 trap stop_all EXIT
 
-say "Souk on http://$HOST:$PORT/ (API docs: http://$HOST:$PORT/api/docs/); Ctrl-C stops"
+say "Souk on $PUBLIC_URL/ (API docs: $PUBLIC_URL/api/docs/); Ctrl-C stops"
 start .venv/bin/gunicorn config.wsgi:application --config deploy/gunicorn.conf.py \
   --bind "$HOST:$PORT" --workers "$WEB_CONCURRENCY"
 start .venv/bin/celery -A config worker --loglevel INFO --concurrency 2 --hostname "souk@%h"

@@ -5,7 +5,8 @@
 #     point elsewhere, PostgreSQL with the PostGIS package for the server's major version and Redis
 #  2. starts PostgreSQL and Redis when they are not running
 #  3. the Python environment (.venv, from the lock file)
-#  4. the database, its test template, and the postgis and pg_trgm extensions
+#  4. the database, its test template (<name>_template), and the postgis, pg_trgm and
+#     btree_gin extensions
 #
 # On other systems it lists what to install and stops.
 set -euo pipefail
@@ -31,7 +32,8 @@ Souk's set-up installs packages on Debian and Ubuntu only. On this system instal
   - Redis 6+                              (macOS: brew install redis; Fedora: dnf install redis)
 then start PostgreSQL and Redis, and run again (or set DATABASE_URL and REDIS_URL to
 existing servers; the database role needs CREATEDB, and a superuser must have run
-CREATE EXTENSION postgis; CREATE EXTENSION pg_trgm; in the database once).
+CREATE EXTENSION postgis; CREATE EXTENSION pg_trgm; CREATE EXTENSION btree_gin;
+in the database and in its <name>_template test template once).
 TXT
   exit 1
 }

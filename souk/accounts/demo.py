@@ -38,5 +38,20 @@ def demo_users_create() -> dict[str, User]:
     return users
 
 
-def demo_logins() -> list[tuple[str, str, str]]:
-    return [(str(role), email, password) for email, password, role, _, _ in DEMO_USERS]
+def demo_logins(*, existing_only: bool = False) -> list[tuple[str, str, str]]:
+    """(role, email, password) of the demo logins; with `existing_only`, of those whose
+    account exists."""
+    existing = (
+        set(
+            User.objects.filter(email__in=[row[0] for row in DEMO_USERS]).values_list(
+                "email", flat=True
+            )
+        )
+        if existing_only
+        else {row[0] for row in DEMO_USERS}
+    )
+    return [
+        (str(role), email, password)
+        for email, password, role, _, _ in DEMO_USERS
+        if email in existing
+    ]

@@ -23,3 +23,9 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# The admin says Souk, not "Django administration".
+admin.site.site_header = "Souk administration"
+admin.site.site_title = "Souk admin"
+admin.site.index_title = "Marketplace data"

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import re
+
 from django.db.models import Prefetch, QuerySet
 
 from souk.accounts.models import User
 from souk.core.permissions import is_platform_admin
-from souk.payments.models import Payment, PaymentTransaction, Refund
+from souk.payments.models import Payment, PaymentTransaction, Refund, SandboxCharge
+
+# What our references look like (`SK` + date + hex); anything else names no charge.
+SANDBOX_REFERENCE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def payments_visible(*, user: User) -> QuerySet[Payment]:
@@ -30,3 +35,11 @@ def payment_by_callback(
     if reference:
         return Payment.objects.filter(gateway=gateway, reference=reference).first()
     return None
+
+
+def sandbox_charge_get(*, reference: str) -> SandboxCharge | None:
+    """The sandbox charge with this reference. Any string is safe to pass: one that cannot be
+    a reference (a NUL, other characters, too long) finds nothing without a query."""
+    if not SANDBOX_REFERENCE.fullmatch(reference):
+        return None
+    return SandboxCharge.objects.filter(reference=reference).first()

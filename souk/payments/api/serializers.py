@@ -5,15 +5,32 @@ from typing import Any
 from rest_framework import serializers
 
 from souk.core.serializers import MoneyField
+from souk.payments.gateways import gateway_unavailable_reason, gateways_offered
 from souk.payments.models import Gateway, Payment, PaymentTransaction, Refund
 
 MAX_ID = 2**31 - 1
 
 
+class OfferedGatewayField(serializers.ChoiceField):
+    """A gateway customers may start a payment with now: its choices (and the schema's enum)
+    are the enabled gateways whose credentials are set, read when the serializer is made."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["choices"] = [(name, Gateway(name).label) for name in gateways_offered()]
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and data in Gateway.values:
+            reason = gateway_unavailable_reason(data)
+            if reason is not None:
+                raise serializers.ValidationError(reason, code="unavailable")
+        return super().to_internal_value(data)
+
+
 class PaymentStartSerializer(serializers.Serializer):
     checkout = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     order = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    gateway = serializers.ChoiceField(choices=Gateway.choices)
+    gateway = OfferedGatewayField()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("checkout" in attrs) == ("order" in attrs):

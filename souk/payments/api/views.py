@@ -22,6 +22,7 @@ from souk.core.throttling import ClientIPThrottle
 from souk.payments import selectors
 from souk.payments.api import serializers as s
 from souk.payments.gateways import gateway_enabled
+from souk.payments.gateways.sandbox import sandbox_page_url
 from souk.payments.models import Payment, PaymentTransaction, SandboxCharge
 from souk.payments.services.capture import payment_verify
 from souk.payments.services.start import payment_start
@@ -148,18 +149,25 @@ class PaymentDetailView(GenericAPIView):
         return Response(self.get_serializer(payment).data)
 
 
+def _page(charge: SandboxCharge) -> dict[str, Any]:
+    return {"charge": charge, "action": sandbox_page_url(charge.reference)}
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class SandboxPageView(View):
     """The offline sandbox gateway's payment page (HTML): pay or fail, then back to verify."""
 
     def _charge(self, reference: str) -> SandboxCharge:
-        charge = SandboxCharge.objects.filter(reference=reference).first()
-        if charge is None or not gateway_enabled("sandbox"):
+        if not gateway_enabled("sandbox"):  # off (as in production): no page at all
+            raise Http404("No such sandbox charge.")
+        charge = selectors.sandbox_charge_get(reference=reference)
+        if charge is None:
             raise Http404("No such sandbox charge.")
         return charge
 
     def get(self, request: HttpRequest, reference: str) -> HttpResponse:
-        return render(request, "payments/sandbox.html", {"charge": self._charge(reference)})
+        charge = self._charge(reference)
+        return render(request, "payments/sandbox.html", _page(charge))
 
     def post(self, request: HttpRequest, reference: str) -> HttpResponse:
         charge = self._charge(reference)
@@ -168,7 +176,7 @@ class SandboxPageView(View):
             return render(
                 request,
                 "payments/sandbox.html",
-                {"charge": charge, "error": "Choose pay or fail."},
+                {**_page(charge), "error": "Choose pay or fail."},
                 status=400,
             )
         with transaction.atomic():

@@ -134,7 +134,12 @@ class GatewayRejected(GatewayError):
 
 class PaymentGateway(Protocol):
     name: str
+    label: str
     can_refund: bool
+
+    def configured(self) -> bool:
+        """Whether the settings hold what this gateway needs to take payments."""
+        ...
 
     def currency_problem(self, amount: Decimal, currency: str) -> str | None:
         """Why this gateway cannot charge `amount` in `currency`, or None."""

@@ -45,11 +45,12 @@ def _url(path: str) -> str:
 
 def signature_valid(body: bytes, signature: str | None) -> bool:
     """`x-paystack-signature` is the hex HMAC-SHA512 of the raw body keyed with the secret
-    key; compared in constant time."""
+    key; compared in constant time, as bytes (a header may carry any character)."""
     if not signature or not settings.PAYSTACK_SECRET_KEY:
         return False
     expected = hmac.new(settings.PAYSTACK_SECRET_KEY.encode(), body, hashlib.sha512).hexdigest()
-    return hmac.compare_digest(expected, signature.strip().lower())
+    given = signature.strip().lower().encode("utf-8", errors="replace")
+    return hmac.compare_digest(expected.encode(), given)
 
 
 def verdict_from(data: Mapping[str, Any], exchange: Exchange) -> Verdict:
@@ -85,7 +86,11 @@ def _data(status: int, body: dict[str, Any], exchange: Exchange) -> dict[str, An
 
 class PaystackGateway:
     name = "paystack"
+    label = "Paystack"
     can_refund = True
+
+    def configured(self) -> bool:
+        return bool(settings.PAYSTACK_SECRET_KEY)
 
     def currency_problem(self, amount: Decimal, currency: str) -> str | None:
         if currency.upper() not in CURRENCIES:

@@ -15,9 +15,18 @@ from souk.payments.gateways.base import Charge, Exchange, Refunded, Started, Ver
 from souk.payments.models import SandboxCharge
 
 
+def sandbox_page_url(reference: str) -> str:
+    """The sandbox payment page of a charge, as the customer's browser reaches it."""
+    return settings.PUBLIC_URL + reverse("payments:sandbox", args=[reference])
+
+
 class SandboxGateway:
     name = "sandbox"
+    label = "The sandbox"
     can_refund = True
+
+    def configured(self) -> bool:
+        return True  # it needs no credentials
 
     def currency_problem(self, amount: Decimal, currency: str) -> str | None:
         return None
@@ -32,7 +41,7 @@ class SandboxGateway:
                 "callback_url": charge.callback_url,
             },
         )
-        url = settings.PUBLIC_URL + reverse("payments:sandbox", args=[charge.reference])
+        url = sandbox_page_url(charge.reference)
         exchange = Exchange(
             request={"reference": charge.reference, "amount": str(charge.amount)},
             response={"redirect_url": url},

@@ -55,7 +55,11 @@ def _error(body: Any) -> tuple[int | None, str]:
 
 class ZarinpalGateway:
     name = "zarinpal"
+    label = "Zarinpal"
     can_refund = False
+
+    def configured(self) -> bool:
+        return bool(settings.ZARINPAL_MERCHANT_ID)
 
     def currency_problem(self, amount: Decimal, currency: str) -> str | None:
         if currency.upper() not in CURRENCIES:

@@ -19,7 +19,7 @@ from souk.core.exceptions import (
     ServiceUnavailable,
 )
 from souk.orders.models import Checkout, Order
-from souk.payments.gateways import gateway_enabled, gateway_for
+from souk.payments.gateways import gateway_for, gateway_unavailable_reason
 from souk.payments.gateways.base import GatewayError, GatewayUnavailable
 from souk.payments.models import Payment, PaymentTransaction
 from souk.payments.services.capture import payment_settle_paid
@@ -65,11 +65,9 @@ def _payable(*, user: User, checkout_id: int | None, order_id: int | None) -> li
 def payment_start(
     *, user: User, gateway: str, checkout_id: int | None = None, order_id: int | None = None
 ) -> Payment:
-    if not gateway_enabled(gateway):
-        raise InvalidInput(
-            "This payment gateway is not available.",
-            errors={"gateway": [f"'{gateway}' is not an enabled gateway."]},
-        )
+    unavailable = gateway_unavailable_reason(gateway)
+    if unavailable is not None:
+        raise InvalidInput(unavailable, errors={"gateway": [unavailable]})
     adapter = gateway_for(gateway)
     with transaction.atomic():
         orders = _payable(user=user, checkout_id=checkout_id, order_id=order_id)

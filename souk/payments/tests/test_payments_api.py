@@ -18,6 +18,7 @@ from django.utils import timezone
 from souk.orders.models import Order
 from souk.orders.services.lifecycle import order_cancel, order_mark_paid, orders_expire
 from souk.orders.tests.factories import make_coupon, place_order
+from souk.payments.api.serializers import PaymentStartSerializer
 from souk.payments.models import Payment, PaymentTransaction, SandboxCharge
 from souk.payments.services.capture import payment_settle_paid
 from souk.payments.tests.conftest import (
@@ -206,6 +207,65 @@ def test_a_disabled_gateway_is_400(settings, customer, client_for, pending_order
     assert Payment.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("gateway", "message"),
+    [("paystack", "Paystack is not configured."), ("zarinpal", "Zarinpal is not configured.")],
+)
+def test_a_gateway_without_its_credentials_is_400_and_nothing_is_written(
+    settings, customer, client_for, pending_order, gateway_http, gateway, message
+):
+    settings.PAYMENT_GATEWAYS = ["sandbox", "paystack", "zarinpal"]
+    settings.PAYSTACK_SECRET_KEY = ""
+    settings.ZARINPAL_MERCHANT_ID = ""
+    before = counts()
+
+    response = start(client_for(customer), gateway, order=pending_order.pk)
+
+    problem = assert_problem(response, 400, "validation_error")
+    assert problem["errors"] == {"gateway": [message]}
+    assert counts() == before
+    assert len(gateway_http.calls) == 0
+    pending_order.refresh_from_db()
+    assert (pending_order.status, pending_order.payment_status) == ("pending_payment", "unpaid")
+
+
+def start_gateway_enum(client: Any) -> list[str]:
+    """The gateways the OpenAPI schema offers for `POST /api/payments/start/`."""
+    spec = client.get("/api/schema/", {"format": "json"}).json()
+    schemas = spec["components"]["schemas"]
+    ref = schemas["PaymentStartRequest"]["properties"]["gateway"]["$ref"]
+    enum: list[str] = schemas[ref.rsplit("/", 1)[-1]]["enum"]
+    return enum
+
+
+@pytest.mark.parametrize(
+    ("enabled", "paystack_key", "merchant_id", "offered"),
+    [
+        (["sandbox", "paystack", "zarinpal"], "", "", ["sandbox"]),
+        (["sandbox", "paystack", "zarinpal"], "sk_live_x", "", ["sandbox", "paystack"]),
+        (["sandbox", "paystack", "zarinpal"], "", "m-1", ["sandbox", "zarinpal"]),
+        (
+            ["sandbox", "paystack", "zarinpal"],
+            "sk_live_x",
+            "m-1",
+            ["sandbox", "paystack", "zarinpal"],
+        ),
+        (["paystack", "zarinpal"], "sk_live_x", "", ["paystack"]),
+    ],
+    ids=["nothing-set", "paystack-key", "zarinpal-merchant", "both", "production"],
+)
+def test_only_enabled_and_configured_gateways_are_offered(
+    settings, api_client, enabled, paystack_key, merchant_id, offered
+):
+    settings.PAYMENT_GATEWAYS = enabled
+    settings.PAYSTACK_SECRET_KEY = paystack_key
+    settings.ZARINPAL_MERCHANT_ID = merchant_id
+
+    assert start_gateway_enum(api_client) == offered
+    choices = PaymentStartSerializer().fields["gateway"].choices
+    assert list(choices) == offered
+
+
 def test_zarinpal_cannot_charge_dollars(zarinpal, settings, customer, client_for, pending_order):
     settings.CURRENCY = "USD"
     usd = place_order(user=customer, lines=[(pending_order.items.get().variant, 1)])
@@ -234,7 +294,7 @@ def test_anonymous_start_is_401(api_client, pending_order):
 
 
 def test_an_order_free_after_its_coupon_is_paid_without_a_gateway(
-    customer, client_for, product, gateway_http
+    customer, client_for, product, paystack
 ):
     make_coupon(code="FREE", kind="fixed", value="100.00")
     order = place_order(user=customer, lines=[(product.variants.get(), 1)], coupon_code="FREE")
@@ -247,7 +307,7 @@ def test_an_order_free_after_its_coupon_is_paid_without_a_gateway(
     assert response.json()["payment"]["status"] == "paid"
     order.refresh_from_db()
     assert (order.status, order.payment_status) == ("paid", "paid")
-    assert len(gateway_http.calls) == 0
+    assert len(paystack.calls) == 0
 
 
 # --- Reading payments ---------------------------------------------------------------------------
@@ -368,6 +428,43 @@ def test_the_sandbox_page_of_an_unknown_reference_is_404(api_client):
     assert api_client.get("/api/payments/sandbox/SK-NOPE/").status_code == 404
     posted = api_client.post("/api/payments/sandbox/SK-NOPE/", {"result": "pay"})
     assert posted.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["%00", "SK%00", "%00" * 70, "%F0%9F%92%A9", "%ED%A0%80", "SK1%0A", "x" * 65, "SK'--"],
+    ids=["nul", "nul-inside", "many-nuls", "emoji", "bad-utf8", "newline", "too-long", "quote"],
+)
+def test_the_sandbox_page_of_any_string_is_404(
+    api_client, customer, client_for, pending_order, reference
+):
+    payment = sandbox_payment(client_for(customer), pending_order)
+    url = f"/api/payments/sandbox/{reference}/"
+
+    page = api_client.get(url)
+    posted = api_client.post(url, {"result": "pay"}, format="multipart")
+
+    assert_problem(page, 404, "not_found")
+    assert_problem(posted, 404, "not_found")
+    assert list(SandboxCharge.objects.values_list("reference", "status")) == [
+        (payment["reference"], "open")
+    ]
+
+
+@pytest.mark.parametrize("reference", ["%00", "SK-NOPE"], ids=["nul", "unknown"])
+def test_with_the_sandbox_off_its_page_is_404_before_any_lookup(
+    settings, api_client, django_assert_num_queries, reference
+):
+    settings.PAYMENT_GATEWAYS = ["paystack", "zarinpal"]  # as in production
+
+    with django_assert_num_queries(0):
+        page = api_client.get(f"/api/payments/sandbox/{reference}/")
+        posted = api_client.post(
+            f"/api/payments/sandbox/{reference}/", {"result": "pay"}, format="multipart"
+        )
+
+    assert_problem(page, 404, "not_found")
+    assert_problem(posted, 404, "not_found")
 
 
 @pytest.mark.parametrize("choice", [None, "", "refund", "PAY"])

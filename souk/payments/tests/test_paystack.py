@@ -347,8 +347,21 @@ def test_a_webhook_whose_settling_failed_is_handled_again_when_paystack_retries(
         lambda body: {"x-paystack-signature": paystack_signature(body)[:-2]},
         lambda body: {"x-paystack-signature": ""},
         lambda body: {},
+        lambda body: {"x-paystack-signature": "é" * 128},
+        lambda body: {"x-paystack-signature": paystack_signature(body)[:-1] + "\u00ff"},
+        lambda body: {"x-paystack-signature": "\ud800"},
     ],
-    ids=["bad", "replayed", "other-key", "truncated", "empty", "missing"],
+    ids=[
+        "bad",
+        "replayed",
+        "other-key",
+        "truncated",
+        "empty",
+        "missing",
+        "non-ascii",
+        "non-ascii-last",
+        "lone-surrogate",
+    ],
 )
 def test_webhook_without_a_valid_signature_is_401_and_writes_nothing(
     paystack, started, pending_order, api_client, headers_for
