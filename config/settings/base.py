@@ -249,6 +249,7 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "souk.orders.models.DeliverySchedule.State",
         "CouponKindEnum": "souk.orders.models.Coupon.Kind",
         "PaymentStatusEnum": "souk.payments.models.Payment.Status",
+        "OrderPaymentStatusEnum": "souk.orders.models.Order.PaymentStatus",
         "RefundStatusEnum": "souk.payments.models.Refund.Status",
         "PaymentTransactionKindEnum": "souk.payments.models.PaymentTransaction.Kind",
     },

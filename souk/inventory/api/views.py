@@ -39,6 +39,7 @@ class ShopInventoryView(ShopObjectMixin, GenericAPIView):
 
     @extend_schema(
         operation_id="shops_inventory_list",
+        responses=s.InventoryRowSerializer(many=True),
         description="Every variant of the shop with its stock, the units held by unpaid "
         "orders and whether it is low. Cached; a stock change shows on the next read.",
     )
@@ -63,6 +64,7 @@ class AlertListView(GenericAPIView):
 
     @extend_schema(
         operation_id="inventory_alerts_list",
+        responses=s.AlertSerializer(many=True),
         parameters=[s.ShopQuerySerializer],
         description="The shop's active low-stock alerts, newest first (members). Cached; a "
         "stock change shows on the next read. Without `shop`: 400.",
@@ -83,6 +85,7 @@ class MovementListView(GenericAPIView):
 
     @extend_schema(
         operation_id="inventory_movements_list",
+        responses=s.MovementSerializer(many=True),
         parameters=[s.MovementQuerySerializer],
         description="The stock ledger of the shop (members), newest first; `variant` narrows "
         "it to one variant.",
@@ -128,6 +131,7 @@ class PurchaseListView(GenericAPIView):
 
     @extend_schema(
         operation_id="purchases_list",
+        responses=s.PurchaseSerializer(many=True),
         parameters=[s.PurchaseListQuerySerializer],
         description="Restocks of the shops you belong to (or of `shop`), newest first.",
     )

@@ -152,7 +152,7 @@ class CartCouponView(GenericAPIView):
         cart_services.cart_coupon_apply(user=request_user(request), **data.validated_data)
         return _cart_response(request)
 
-    @extend_schema(description="Take the coupon off the cart.")
+    @extend_schema(responses={200: s.CartSerializer}, description="Take the coupon off the cart.")
     def delete(self, request: Request) -> Response:
         cart_services.cart_coupon_remove(user=request_user(request))
         return _cart_response(request)
@@ -191,6 +191,7 @@ class OrderListView(GenericAPIView):
 
     @extend_schema(
         operation_id="orders_list",
+        responses=s.OrderSerializer(many=True),
         parameters=[s.OrderListQuerySerializer],
         description="Your own orders, newest first; with `shop`, that shop's orders (members); "
         "administrators see every order.",
@@ -360,6 +361,7 @@ class ShopOrdersView(ShopObjectMixin, GenericAPIView):
 
     @extend_schema(
         operation_id="shops_orders_list",
+        responses=s.OrderSerializer(many=True),
         parameters=[s.OrderListQuerySerializer],
         description="The shop's orders, newest first (members).",
     )
@@ -386,6 +388,7 @@ class CouponListView(GenericAPIView):
 
     @extend_schema(
         operation_id="coupons_list",
+        responses=s.CouponSerializer(many=True),
         description="Coupons of the shops you belong to; administrators see every coupon.",
     )
     def get(self, request: Request) -> Response:
