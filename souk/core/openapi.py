@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ComponentRegistry
 from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 
 from souk.core.exceptions import PROBLEM_CONTENT_TYPE
@@ -39,8 +41,6 @@ _DESCRIPTIONS = {
     "503": "A backing service or the payment gateway is unavailable (`service_unavailable`).",
 }
 
-_IDEMPOTENT = ("409", "422")
-
 # Error answers that come from business rules rather than from the operation's shape.
 _DOMAIN_ERRORS: dict[str, tuple[str, ...]] = {
     "accounts_login_create": ("401",),
@@ -48,13 +48,13 @@ _DOMAIN_ERRORS: dict[str, tuple[str, ...]] = {
     "cart_items_create": ("409",),
     "cart_items_partial_update": ("409",),
     "categories_destroy": ("409",),
-    "checkout_create": ("409", *_IDEMPOTENT),
+    "checkout_create": ("409",),
     "inventory_adjustments_create": ("409",),
     "orders_cancel_create": ("409",),
-    "orders_create": ("409", *_IDEMPOTENT),
+    "orders_create": ("409",),
     "orders_delivery_update": ("409",),
     "orders_status_create": ("409",),
-    "payments_start_create": ("402", "404", "409", "503", *_IDEMPOTENT),
+    "payments_start_create": ("402", "404", "409", "503"),
     "payments_verify_retrieve": ("404", "503"),
     "payments_webhooks_paystack_create": ("401",),
     "products_reviews_create": ("409",),
@@ -63,6 +63,9 @@ _DOMAIN_ERRORS: dict[str, tuple[str, ...]] = {
     "readyz_retrieve": ("503",),
     "shops_staff_destroy": ("409",),
 }
+
+# Operations that honour `Idempotency-Key`: 409 while the first is running, 422 for a reused key.
+_IDEMPOTENT = {"checkout_create", "orders_create", "payments_start_create"}
 
 _IDEMPOTENCY_HEADER = {
     "in": "header",
@@ -90,7 +93,7 @@ def _may_be_blank(field: serializers.Field) -> bool:
         return False
     try:
         return bool(model._meta.get_field(field.source).blank)
-    except Exception:  # not a model field (a property, say)
+    except FieldDoesNotExist:  # a property, say
         return False
 
 
@@ -109,7 +112,7 @@ class AutoSchema(SpectacularAutoSchema):
         if operation is None:
             return None
         codes = self._error_codes(operation)
-        if _IDEMPOTENT[1] in _DOMAIN_ERRORS.get(operation["operationId"], ()):
+        if operation["operationId"] in _IDEMPOTENT:
             operation.setdefault("parameters", []).append(dict(_IDEMPOTENCY_HEADER))
         responses: dict[str, Any] = operation["responses"]
         for code in sorted(codes):
@@ -134,9 +137,11 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _get_filter_parameters(self) -> list[dict[str, Any]]:
         # Views that parse their own query (no queryset) have no filter backends to describe.
-        if getattr(self.view, "queryset", None) is None and "get_queryset" not in vars(
-            type(self.view)
-        ):
+        own_queryset = getattr(type(self.view), "get_queryset", None) not in (
+            None,
+            GenericAPIView.get_queryset,
+        )
+        if getattr(self.view, "queryset", None) is None and not own_queryset:
             return []
         parameters: list[dict[str, Any]] = super()._get_filter_parameters()
         return parameters
@@ -147,6 +152,8 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _error_codes(self, operation: dict[str, Any]) -> set[str]:
         codes = set(_DOMAIN_ERRORS.get(operation["operationId"], ()))
+        if operation["operationId"] in _IDEMPOTENT:
+            codes |= {"409", "422"}
         parameters = operation.get("parameters", [])
         located = {parameter["in"] for parameter in parameters}
         if "requestBody" in operation:
