@@ -18,12 +18,13 @@ import schemathesis
 from django.conf import settings
 from django.core import signals
 from django.core.cache import cache
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django_redis import get_redis_connection
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from PIL import Image
+from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import (
@@ -35,6 +36,7 @@ from schemathesis.specs.openapi.checks import (
 
 from config.wsgi import application
 from souk.accounts.services.tokens import tokens_issue
+from souk.accounts.tests.factories import AddressFactory, UserFactory
 
 # Loading the schema needs no database: the schema view is public and sessionless.
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
@@ -80,49 +82,91 @@ def wsgi_connection_kept() -> Iterator[None]:
         signals.request_finished.connect(close_old_connections)
 
 
-@pytest.fixture
-def world(db, user_factory, address_factory, shop, artisan, product_factory, category, client_for):
-    """An artisan's shop with products, staff, a coupon, a purchase and an image, and a customer
-    who ordered from it and started paying. Returns, per role, the caller and the ids its paths
-    can name."""
-    customer = user_factory(role="customer", phone="+14155550123")
-    staff = user_factory(role="artisan")
-    product = product_factory(shop=shop, category=category, quantity=50)
-    product_factory(shop=shop, category=category, name="Linen Apron", quantity=2)
-    variant = product.variants.get()
-    as_artisan, as_customer = client_for(artisan), client_for(customer)
+def _client(user: Any) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_issue(user=user).access}")
+    return client
 
-    _ok(as_artisan.post(f"/api/shops/{shop.pk}/staff/", {"email": staff.email}))
+
+def _build_world() -> dict[str, tuple[Any, dict[str, int]]]:
+    """An artisan's shop with products, staff, a coupon, a purchase and an image, and a customer
+    who ordered from it and started paying, all made through the API. Returns, per role, the
+    caller and the ids its paths can name."""
+    admin = UserFactory(role="admin", is_staff=True, is_superuser=True)
+    artisan = UserFactory(role="artisan")
+    customer = UserFactory(role="customer", phone="+14155550123")
+    staff = UserFactory(role="artisan")
+    as_admin, as_artisan, as_customer = _client(admin), _client(artisan), _client(customer)
+
+    category = _ok(as_admin.post("/api/categories/", {"name": "Ceramics"}))
+    shop = _ok(
+        as_artisan.post(
+            "/api/shops/",
+            {
+                "name": "Clay Corner",
+                "location": {"lat": 51.5, "lng": -0.12},
+                "address": "1 Main St",
+            },
+        )
+    )
+    product = _ok(
+        as_artisan.post(
+            "/api/products/",
+            {
+                "shop": shop["id"],
+                "category": category["id"],
+                "name": "Stoneware Mug",
+                "description": "Wheel-thrown.",
+                "price": "20.00",
+                "quantity": 50,
+            },
+        )
+    )
+    _ok(  # low on stock, so it has an alert
+        as_artisan.post(
+            "/api/products/",
+            {
+                "shop": shop["id"],
+                "category": category["id"],
+                "name": "Linen Apron",
+                "price": "35.00",
+                "quantity": 2,
+            },
+        )
+    )
+    variant = product["variants"][0]["id"]
+    _ok(as_artisan.post(f"/api/shops/{shop['id']}/staff/", {"email": staff.email}))
     coupon = _ok(
         as_artisan.post(
-            "/api/coupons/", {"code": "SPRING", "shop": shop.pk, "kind": "percent", "value": "10"}
+            "/api/coupons/",
+            {"code": "SPRING", "shop": shop["id"], "kind": "percent", "value": "10"},
         )
     )
     purchase = _ok(
         as_artisan.post(
             "/api/purchases/",
             {
-                "shop": shop.pk,
+                "shop": shop["id"],
                 "supplier": "Clay Co",
                 "purchased_at": "2026-01-05",
-                "items": [{"variant": variant.pk, "quantity": 5, "unit_cost": "4.00"}],
+                "items": [{"variant": variant, "quantity": 5, "unit_cost": "4.00"}],
             },
         )
     )
     image = _ok(
         as_artisan.post(
-            f"/api/products/{product.pk}/images/",
+            f"/api/products/{product['id']}/images/",
             {"image": _png(), "alt": "A mug"},
             format="multipart",
         )
     )
-    address = address_factory(user=customer, is_default=True)
+    address = AddressFactory(user=customer, is_default=True)
     order = _ok(
         as_customer.post(
             "/api/orders/",
             {
-                "shop": shop.pk,
-                "items": [{"variant": variant.pk, "quantity": 1}],
+                "shop": shop["id"],
+                "items": [{"variant": variant, "quantity": 1}],
                 "shipping_address": address.pk,
             },
         )
@@ -131,27 +175,45 @@ def world(db, user_factory, address_factory, shop, artisan, product_factory, cat
         as_customer.post("/api/payments/start/", {"order": order["id"], "gateway": "sandbox"})
     )
     shared = {
-        "shops": shop.pk,
-        "products": product.pk,
-        "vid": variant.pk,
+        "shops": shop["id"],
+        "products": product["id"],
+        "vid": variant,
         "iid": image["id"],
         "user_id": staff.pk,
-        "categories": category.pk,
+        "categories": category["id"],
         "orders": order["id"],
         "coupons": coupon["id"],
         "purchases": purchase["id"],
         "payments": payment["payment"]["id"],
     }
     roles = {}
-    for role, user, client in (
-        ("customer", customer, as_customer),
-        ("artisan", artisan, as_artisan),
+    for role, user, client, own_address in (
+        ("customer", customer, as_customer, address),
+        ("artisan", artisan, as_artisan, AddressFactory(user=artisan)),
     ):
-        own_address = address if user == customer else address_factory(user=user)
-        cart = _ok(client.post("/api/cart/items/", {"variant": variant.pk, "quantity": 1}))
+        cart = _ok(client.post("/api/cart/items/", {"variant": variant, "quantity": 1}))
         ids = {**shared, "addresses": own_address.pk, "items": cart["items"][0]["id"]}
         roles[role] = (user, ids)
     return roles
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The world, built once per worker inside a transaction that each test nests in (and rolls
+    back to), and that is rolled back when the module is done."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            roles = _build_world()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield roles
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
 
 
 def _real_path_parameters(path: str, ids: dict[str, int]) -> dict[str, int]:
@@ -189,7 +251,7 @@ def test_every_documented_operation_is_fuzzed():
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("label", sorted(OPERATIONS))
-def test_operation_answers_as_documented(label, role, world, wsgi_connection_kept):
+def test_operation_answers_as_documented(label, role, world, db, wsgi_connection_kept):
     operation = OPERATIONS[label]
     user, ids = world[role]
     headers = {"Authorization": f"Bearer {tokens_issue(user=user).access}"}
