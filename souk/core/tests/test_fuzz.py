@@ -92,10 +92,10 @@ def _build_world() -> dict[str, tuple[Any, dict[str, int]]]:
     """An artisan's shop with products, staff, a coupon, a purchase and an image, and a customer
     who ordered from it and started paying, all made through the API. Returns, per role, the
     caller and the ids its paths can name."""
-    admin = UserFactory(role="admin", is_staff=True, is_superuser=True)
-    artisan = UserFactory(role="artisan")
-    customer = UserFactory(role="customer", phone="+14155550123")
-    staff = UserFactory(role="artisan")
+    admin = UserFactory.create(role="admin", is_staff=True, is_superuser=True)
+    artisan = UserFactory.create(role="artisan")
+    customer = UserFactory.create(role="customer", phone="+14155550123")
+    staff = UserFactory.create(role="artisan")
     as_admin, as_artisan, as_customer = _client(admin), _client(artisan), _client(customer)
 
     category = _ok(as_admin.post("/api/categories/", {"name": "Ceramics"}))
@@ -160,7 +160,7 @@ def _build_world() -> dict[str, tuple[Any, dict[str, int]]]:
             format="multipart",
         )
     )
-    address = AddressFactory(user=customer, is_default=True)
+    address = AddressFactory.create(user=customer, is_default=True)
     order = _ok(
         as_customer.post(
             "/api/orders/",
@@ -189,7 +189,7 @@ def _build_world() -> dict[str, tuple[Any, dict[str, int]]]:
     roles = {}
     for role, user, client, own_address in (
         ("customer", customer, as_customer, address),
-        ("artisan", artisan, as_artisan, AddressFactory(user=artisan)),
+        ("artisan", artisan, as_artisan, AddressFactory.create(user=artisan)),
     ):
         cart = _ok(client.post("/api/cart/items/", {"variant": variant, "quantity": 1}))
         ids = {**shared, "addresses": own_address.pk, "items": cart["items"][0]["id"]}
