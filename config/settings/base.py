@@ -250,6 +250,7 @@ SPECTACULAR_SETTINGS = {
         "CouponKindEnum": "souk.orders.models.Coupon.Kind",
         "PaymentStatusEnum": "souk.payments.models.Payment.Status",
         "GatewayEnum": "souk.payments.models.Gateway",
+        "OrderPaymentStatusEnum": "souk.orders.models.Order.PaymentStatus",
         "RefundStatusEnum": "souk.payments.models.Refund.Status",
         "PaymentTransactionKindEnum": "souk.payments.models.PaymentTransaction.Kind",
     },

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from django.contrib.gis.geos import Point
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 
@@ -53,6 +53,7 @@ class RefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+@extend_schema_serializer(component_name="ProblemDetails")
 class ProblemSerializer(serializers.Serializer):
     """RFC 9457 problem details, as every error response is shaped."""
 

@@ -175,6 +175,7 @@ class SuggestView(GenericAPIView):
     authentication_classes: list[Any] = []
     throttle_classes = [SuggestThrottle]
     serializer_class = s.SuggestionSerializer
+    pagination_class = None  # a short array, best first
 
     @extend_schema(
         parameters=[s.SuggestQuerySerializer],
@@ -425,7 +426,11 @@ class ReviewListView(ProductObjectMixin, GenericAPIView):
             return [IsAuthenticated()]
         return [AllowAny()]
 
-    @extend_schema(operation_id="products_reviews_list", description="Newest first.")
+    @extend_schema(
+        operation_id="products_reviews_list",
+        responses=s.ReviewSerializer(many=True),
+        description="Newest first.",
+    )
     def get(self, request: Request, pk: int) -> Response:
         page = self.paginate_queryset(product_reviews(product=self.get_product()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

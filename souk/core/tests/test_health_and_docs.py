@@ -74,7 +74,7 @@ def test_schema_documents_problem_responses(client):
     me = spec["paths"]["/api/accounts/me/"]["get"]["responses"]
     assert set(me) >= {"200", "401"}
     assert "application/problem+json" in me["401"]["content"]
-    assert "Problem" in spec["components"]["schemas"]
+    assert "ProblemDetails" in spec["components"]["schemas"]
 
 
 @pytest.mark.parametrize("page", ["/api/docs/", "/api/redoc/"])

@@ -165,7 +165,7 @@ class CartCouponView(GenericAPIView):
         cart_services.cart_coupon_apply(user=request_user(request), **data.validated_data)
         return _cart_response(request)
 
-    @extend_schema(description="Take the coupon off the cart.")
+    @extend_schema(responses={200: s.CartSerializer}, description="Take the coupon off the cart.")
     def delete(self, request: Request) -> Response:
         cart_services.cart_coupon_remove(user=request_user(request))
         return _cart_response(request)
@@ -204,6 +204,7 @@ class OrderListView(GenericAPIView):
 
     @extend_schema(
         operation_id="orders_list",
+        responses=s.OrderSerializer(many=True),
         parameters=[s.OrderListQuerySerializer],
         description="Your own orders, newest first; with `shop`, that shop's orders (members); "
         "administrators see every order.",
@@ -395,6 +396,7 @@ class ShopOrdersView(ShopObjectMixin, GenericAPIView):
 
     @extend_schema(
         operation_id="shops_orders_list",
+        responses=s.OrderSerializer(many=True),
         parameters=[s.OrderListQuerySerializer],
         description="The shop's orders, newest first: the same rows as "
         "`/api/orders/?shop={id}`. For the shop's members and administrators; anyone else "
@@ -423,6 +425,7 @@ class CouponListView(GenericAPIView):
 
     @extend_schema(
         operation_id="coupons_list",
+        responses=s.CouponSerializer(many=True),
         description="Coupons of the shops you belong to; administrators see every coupon.",
     )
     def get(self, request: Request) -> Response:

@@ -128,6 +128,7 @@ class PaymentListView(GenericAPIView):
 
     @extend_schema(
         operation_id="payments_list",
+        responses=s.PaymentSerializer(many=True),
         description="Your payments with their transaction logs; admins see all.",
     )
     def get(self, request: Request) -> Response:
