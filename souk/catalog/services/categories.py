@@ -49,7 +49,7 @@ def category_create(*, name: str, parent: Category | None = None) -> Category:
             if parent
             else Category.objects.add_root(values)
         )
-        transaction.on_commit(category_cache_clear)
+        transaction.on_commit(category_cache_clear, robust=True)
     return category
 
 
@@ -78,7 +78,7 @@ def category_update(
             _check_name(category.name, target_parent, exclude=category.pk)
         if move or name is not None:
             _place_sorted(category, target_parent)
-        transaction.on_commit(category_cache_clear)
+        transaction.on_commit(category_cache_clear, robust=True)
         enqueue_on_commit(category_products_reindex, category.pk)
     updated: Category = Category.objects.get(pk=category.pk)
     return updated
@@ -102,7 +102,7 @@ def category_delete(*, category: Category) -> None:
         if Product.all_objects.filter(category__in=subtree).exists():
             raise Conflict("Products still use this category or one below it; move them first.")
         category.delete()
-        transaction.on_commit(category_cache_clear)
+        transaction.on_commit(category_cache_clear, robust=True)
 
 
 def category_products_text_refresh(*, category_id: int) -> int:

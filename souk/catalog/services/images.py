@@ -130,4 +130,4 @@ def image_delete(*, actor: User, image: ProductImage) -> None:
     names = (image.image.name or "", image.thumbnail.name or "")
     with transaction.atomic():
         image.delete()
-        transaction.on_commit(lambda: _delete_files(*names))
+        transaction.on_commit(lambda: _delete_files(*names), robust=True)

@@ -80,9 +80,9 @@ def alerts_update(*, variants: Iterable[Variant]) -> list[int]:
         )
     low_ids = [v.pk for v in low]
     if low_ids:
-        transaction.on_commit(lambda: _set_flags(low_ids, raised=True))
+        transaction.on_commit(lambda: _set_flags(low_ids, raised=True), robust=True)
     if high:
-        transaction.on_commit(lambda: _set_flags(high, raised=False))
+        transaction.on_commit(lambda: _set_flags(high, raised=False), robust=True)
     if raised:
         from souk.inventory.tasks import alerts_notify
 
@@ -123,7 +123,7 @@ def alerts_rescan() -> tuple[int, int]:
         resolved_shops = [row[0] for row in resolved]
         resolved_variants = [row[1] for row in resolved]
         if resolved_variants:  # else their dedupe notes would hide their next fall
-            transaction.on_commit(lambda: _set_flags(resolved_variants, raised=False))
+            transaction.on_commit(lambda: _set_flags(resolved_variants, raised=False), robust=True)
         if raised:
             from souk.inventory.tasks import alerts_notify
 
