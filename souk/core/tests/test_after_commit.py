@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Iterator
 
 import pytest
 
@@ -25,7 +24,7 @@ def _closed_port() -> int:
 
 
 @pytest.fixture
-def broker_down() -> Iterator[None]:
+def broker_down():
     """Tasks are published to a broker nobody listens on (as in production, not eagerly)."""
     conf = celery_app.conf
     saved = {
@@ -104,7 +103,7 @@ def test_a_checkout_answers_201_while_the_broker_is_down(
 
 
 @pytest.fixture
-def placed_order(customer, product) -> Order:
+def placed_order(customer, product):
     return place_order(user=customer, lines=[(product.variants.get(), 2)])
 
 
