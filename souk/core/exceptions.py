@@ -162,8 +162,9 @@ _DRF_CODES: list[tuple[type[drf.APIException], str, str]] = [
 def _first_message(errors: Any, prefix: str = "") -> str | None:
     if isinstance(errors, Mapping):
         for key, value in errors.items():
-            label = "" if key in ("non_field_errors", "__all__") else f"{prefix}{key}"
-            found = _first_message(value, f"{label}." if label else "")
+            # Errors of the object as a whole are named by the object's own path.
+            inner = prefix if key in ("non_field_errors", "__all__") else f"{prefix}{key}."
+            found = _first_message(value, inner)
             if found:
                 return found
         return None
