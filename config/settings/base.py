@@ -322,7 +322,10 @@ GEOSEARCH_TEXT_FIRST_LIMIT = env.int("GEOSEARCH_TEXT_FIRST_LIMIT", default=2000)
 GEOSEARCH_MAX_RADIUS_KM = 500
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
 IMAGE_MAX_SIDE = 8000
-IMAGE_MAX_PIXELS = 40_000_000
+# Decoded pixels per upload: Pillow keeps most modes at 4 bytes a pixel, so 12.5 million is
+# 50 MB, and an upload's work stays near 100 MB. Larger JPEG photos are decoded scaled down to
+# fit; larger PNG and WebP images are refused.
+IMAGE_MAX_PIXELS = 12_500_000
 IMAGE_THUMBNAIL_SIDE = 400
 
 # --- Business settings -----------------------------------------------------------------------
