@@ -66,7 +66,7 @@ def test_out_of_range_page_is_404_problem(client_for, customer, many_addresses, 
 # Query strings that are digits to `str.isdigit` but not numbers to `int` (superscript two,
 # circled one), and numbers no page can have.
 UNICODE_DIGITS = ["²", "①"]
-HUGE = ["99999999999999999999", "9" * 5000]
+HUGE = ["99999999999999999999", "9" * 4000]  # within the URL length limit
 
 
 @pytest.mark.parametrize("page", [*UNICODE_DIGITS, *HUGE])
@@ -129,7 +129,7 @@ def test_product_list_answers_404_for_a_page_that_is_not_a_page_number(api_clien
     assert response.json()["code"] == "not_found"
 
 
-@pytest.mark.parametrize("size", [*UNICODE_DIGITS, "abc", "9" * 5000])
+@pytest.mark.parametrize("size", [*UNICODE_DIGITS, "abc", "9" * 4000])
 def test_product_list_page_size_that_is_not_a_number(
     api_client, product_factory, shop, category, size
 ):
