@@ -120,3 +120,18 @@ def test_a_payment_start_answers_201_while_the_broker_is_down(
     payment = Payment.objects.get()
     assert response.json()["payment"]["reference"] == payment.reference
     assert payment.status == "pending"
+
+
+def test_an_order_with_an_idempotency_key_is_replayed_after_the_broker_was_down(
+    broker_down, customer, client_for, shop, product
+):
+    ensure_address(customer)
+    client = client_for(customer)
+    body = {"shop": shop.pk, "items": [{"variant": product.variants.get().pk, "quantity": 1}]}
+
+    first = client.post("/api/orders/", body, HTTP_IDEMPOTENCY_KEY="order-1")
+    again = client.post("/api/orders/", body, HTTP_IDEMPOTENCY_KEY="order-1")
+
+    assert first.status_code == 201, first.content
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert Order.objects.count() == 1
