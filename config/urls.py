@@ -4,7 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from souk.core.views import HealthView, ReadyView
+from souk.core.views import HealthView, ReadyView, home
 
 api_patterns: list[URLPattern | URLResolver] = [
     path("", include("souk.accounts.api.urls")),
@@ -20,6 +20,7 @@ api_patterns: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
+    path("", home, name="home"),
     path("healthz", HealthView.as_view(), name="healthz"),
     path("readyz", ReadyView.as_view(), name="readyz"),
     path("admin/", admin.site.urls),

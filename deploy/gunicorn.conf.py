@@ -12,3 +12,6 @@ keepalive = 5
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's own limit (4094 by default) answers an HTML 414; let request lines up to its
+# bounded maximum through so the app answers URLs longer than MAX_URL_BYTES with problem+json.
+limit_request_line = 8190

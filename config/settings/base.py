@@ -23,6 +23,17 @@ SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Browser clients served from these origins (scheme://host[:port]) may call the API.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/(api/|healthz|readyz)"
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "x-requested-with",
+)
+CORS_EXPOSE_HEADERS = ["Retry-After", "Location"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -34,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.gis",
     "django.contrib.postgres",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
@@ -51,6 +63,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "corsheaders.middleware.CorsMiddleware",
+    "souk.core.middleware.ProblemDetailsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -60,6 +74,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Longer URLs (path and query string) are refused with 414 problem+json; gunicorn lets
+# request lines of up to 8190 bytes through (deploy/gunicorn.conf.py).
+MAX_URL_BYTES = env.int("MAX_URL_BYTES", default=4096)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -204,7 +222,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["souk.core.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "souk.core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -306,7 +324,10 @@ GEOSEARCH_TEXT_FIRST_LIMIT = env.int("GEOSEARCH_TEXT_FIRST_LIMIT", default=2000)
 GEOSEARCH_MAX_RADIUS_KM = 500
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
 IMAGE_MAX_SIDE = 8000
-IMAGE_MAX_PIXELS = 40_000_000
+# Decoded pixels per upload: Pillow keeps most modes at 4 bytes a pixel, so 12.5 million is
+# 50 MB, and an upload's work stays near 100 MB. Larger JPEG photos are decoded scaled down to
+# fit; larger PNG and WebP images are refused.
+IMAGE_MAX_PIXELS = 12_500_000
 IMAGE_THUMBNAIL_SIDE = 400
 
 # --- Business settings -----------------------------------------------------------------------

@@ -18,10 +18,11 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError, connections
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions as drf
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
@@ -133,10 +134,11 @@ def problem_body(
     return body
 
 
-def problem_response(status: int, code: str, detail: str, **kwargs: Any) -> JsonResponse:
-    """A problem response for plain Django views (404/500 handlers, CSRF failures)."""
-    return JsonResponse(
-        problem_body(status, code, detail, **kwargs),
+def problem_response(status: int, code: str, detail: str, **kwargs: Any) -> HttpResponse:
+    """A problem response for plain Django views and middleware (404/500 handlers, CSRF
+    failures, URLs too long), rendered exactly as the API renders its own."""
+    return HttpResponse(
+        JSONRenderer().render(problem_body(status, code, detail, **kwargs)),
         status=status,
         content_type=PROBLEM_CONTENT_TYPE,
     )
@@ -160,8 +162,9 @@ _DRF_CODES: list[tuple[type[drf.APIException], str, str]] = [
 def _first_message(errors: Any, prefix: str = "") -> str | None:
     if isinstance(errors, Mapping):
         for key, value in errors.items():
-            label = "" if key in ("non_field_errors", "__all__") else f"{prefix}{key}"
-            found = _first_message(value, f"{label}." if label else "")
+            # Errors of the object as a whole are named by the object's own path.
+            inner = prefix if key in ("non_field_errors", "__all__") else f"{prefix}{key}."
+            found = _first_message(value, inner)
             if found:
                 return found
         return None
@@ -224,7 +227,9 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
-        body = problem_body(413, "request_too_large", "The request body is too large.")
+        body = problem_body(
+            413, "request_too_large", "The request body is too large.", title="Request too large"
+        )
         return _respond(body, 413, headers)
     elif isinstance(exc, SuspiciousOperation):
         exc = drf.ParseError("The request was malformed.")

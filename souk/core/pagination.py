@@ -11,6 +11,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+# Page numbers and sizes past this are out of range whatever the list (and their offsets
+# would not fit PostgreSQL's bigint).
+_MAX_QUERY_INT = 10**15
+
+
+def query_positive_int(raw: str | None) -> int | None:
+    """A positive whole number written in decimal digits (as `int` reads them), or None.
+    `str.isdigit` also accepts characters such as "²" that `int` refuses, and `int` refuses
+    strings of thousands of digits; numbers past `_MAX_QUERY_INT` come back as
+    `_MAX_QUERY_INT + 1`."""
+    if not raw or not raw.isdecimal():
+        return None
+    if len(raw) > len(str(_MAX_QUERY_INT)):
+        return _MAX_QUERY_INT + 1
+    value = min(int(raw), _MAX_QUERY_INT + 1)
+    return value if value > 0 else None
+
 
 class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 20
@@ -21,8 +38,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
         """(offset, limit) of the page the request asks for, for rows fetched a page at a time
         (see `PrefetchedPage`). An invalid page number is reported by `paginate_queryset`."""
         size = self.get_page_size(request) or self.page_size
-        raw = request.query_params.get(self.page_query_param, "1")
-        number = int(raw) if raw.isdigit() and int(raw) > 0 else 1
+        number = query_positive_int(request.query_params.get(self.page_query_param))
+        if number is None or number > _MAX_QUERY_INT:
+            number = 1
         return (number - 1) * size, size
 
 
@@ -90,16 +108,16 @@ class EstimatedCountPagination(pagination.BasePagination):
 
     @staticmethod
     def _page_number(request: Request) -> int:
-        raw = request.query_params.get("page", "1")
-        if not raw.isdigit() or int(raw) < 1:
+        number = query_positive_int(request.query_params.get("page", "1"))
+        if number is None:
             raise NotFound("Invalid page.")
-        return int(raw)
+        return number
 
     def _page_size(self, request: Request) -> int:
-        raw = request.query_params.get("page_size", "")
-        if not raw.isdigit() or int(raw) < 1:
+        size = query_positive_int(request.query_params.get("page_size"))
+        if size is None:
             return self.page_size
-        return min(int(raw), self.max_page_size)
+        return min(size, self.max_page_size)
 
     def _link(self, page: int) -> str:
         return replace_query_param(self.request.build_absolute_uri(), "page", page)

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
-from functools import partial
+import logging
 from typing import Any
 
 from celery import Task, shared_task
 from django.db import transaction
 
+logger = logging.getLogger("souk.tasks")
+
 
 def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
     """Queue `task` once the surrounding transaction commits (at once outside one); if it
-    rolls back, nothing is queued."""
-    transaction.on_commit(partial(task.delay, *args, **kwargs))
+    rolls back, nothing is queued.
+
+    The commit has happened by then, so a broker that cannot be reached must not turn the
+    request into an error: the failure is logged (task name and arguments) and the request
+    answers what it committed."""
+
+    def send() -> None:
+        try:
+            task.delay(*args, **kwargs)
+        except Exception:
+            logger.exception(
+                "could not queue task %s args=%r kwargs=%r after commit",
+                task.name,
+                args,
+                kwargs,
+            )
+
+    transaction.on_commit(send)
 
 
 @shared_task

@@ -1,4 +1,5 @@
-"""Health probes and the plain-Django error handlers (problem details outside DRF too)."""
+"""The home page, health probes and the plain-Django error handlers (problem details outside
+DRF too)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from kombu import Connection
 from rest_framework import serializers
@@ -95,21 +99,78 @@ class ReadyView(APIView):
         return response
 
 
-def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
-    return problem_response(403, "permission_denied", f"CSRF check failed: {reason}".strip())
+HOME_LINKS = [
+    ("docs", "swagger-ui", "API reference (Swagger UI)"),
+    ("redoc", "redoc", "API reference (ReDoc)"),
+    ("schema", "schema", "OpenAPI schema"),
+    ("admin", "admin:index", "Administration"),
+]
 
 
-def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return problem_response(400, "bad_request", "The request could not be understood.")
+def home(request: HttpRequest) -> HttpResponse:
+    """`/`: until there are web pages, where to go from here. An HTML page for browsers, JSON
+    for everyone else."""
+    if request.method not in ("GET", "HEAD"):
+        response = problem_response(
+            405,
+            "method_not_allowed",
+            f'Method "{request.method}" not allowed.',
+            title="Method not allowed",
+        )
+        response["Allow"] = "GET, HEAD"
+        return response
+    links = [(key, reverse(name), label) for key, name, label in HOME_LINKS]
+    if request.get_preferred_type(["application/json", "text/html"]) == "text/html":
+        return render(request, "core/home.html", {"links": links})
+    return JsonResponse(
+        {
+            "name": "Souk",
+            "description": "Marketplace API for local artisans.",
+            "links": {key: request.build_absolute_uri(url) for key, url, _ in links},
+        }
+    )
 
 
-def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return problem_response(403, "permission_denied", "You do not have permission to do this.")
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return problem_response(
+        403,
+        "permission_denied",
+        f"CSRF check failed: {reason}".strip(),
+        title="Permission denied",
+    )
 
 
-def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return problem_response(404, "not_found", f"No resource at {request.path}.")
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):  # read outside DRF (forms, the admin)
+        return problem_response(
+            413, "request_too_large", "The request body is too large.", title="Request too large"
+        )
+    return problem_response(
+        400, "bad_request", "The request could not be understood.", title="Bad request"
+    )
 
 
-def server_error(request: HttpRequest) -> JsonResponse:
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return problem_response(
+        403,
+        "permission_denied",
+        "You do not have permission to do this.",
+        title="Permission denied",
+    )
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return problem_response(404, "not_found", f"No resource at {request.path}.", title="Not found")
+
+
+def uri_too_long(request: HttpRequest) -> HttpResponse:
+    return problem_response(
+        414,
+        "uri_too_long",
+        f"The URL is longer than {settings.MAX_URL_BYTES} bytes; send long input in the body.",
+        title="URI too long",
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
     return problem_response(500, "server_error", "An unexpected error occurred.")

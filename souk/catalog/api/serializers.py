@@ -17,6 +17,7 @@ from souk.shops.models import Shop
 
 MAX_QUANTITY = 1_000_000
 MAX_ATTRIBUTES = 50
+MAX_VARIANTS = 100
 
 
 class AttributesField(serializers.JSONField):
@@ -269,8 +270,13 @@ class ProductCreateSerializer(serializers.Serializer):
     sku = serializers.CharField(required=False, allow_blank=True, max_length=64)
     attributes = AttributesField(required=False, default=dict)
     location = LocationField(required=False, help_text="Defaults to the shop's location.")
-    variants = VariantInputSerializer(
-        many=True, required=False, help_text="Instead of price/quantity/sku."
+    # max_length: a longer list is refused before any of its entries is validated.
+    variants = VariantInputSerializer(  # type: ignore[call-arg]  # the stubs lack max_length
+        many=True,
+        required=False,
+        max_length=MAX_VARIANTS,
+        error_messages={"max_length": "At most {max_length} variants."},
+        help_text="Instead of price/quantity/sku.",
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -278,8 +284,6 @@ class ProductCreateSerializer(serializers.Serializer):
         if variants is not None:
             if not variants:
                 raise serializers.ValidationError({"variants": ["Give at least one variant."]})
-            if len(variants) > 100:
-                raise serializers.ValidationError({"variants": ["At most 100 variants."]})
             clash = [key for key in ("price", "quantity", "sku") if key in attrs]
             if clash:
                 raise serializers.ValidationError(

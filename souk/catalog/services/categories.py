@@ -50,7 +50,7 @@ def category_create(*, name: str, parent: Category | None = None) -> Category:
             if parent
             else Category.objects.add_root(values)
         )
-        transaction.on_commit(category_cache_clear)
+        transaction.on_commit(category_cache_clear, robust=True)
     return category
 
 
@@ -79,7 +79,7 @@ def category_update(
             _check_name(category.name, target_parent, exclude=category.pk)
         if move or name is not None:
             _place_sorted(category, target_parent)
-        transaction.on_commit(category_cache_clear)
+        transaction.on_commit(category_cache_clear, robust=True)
         enqueue_on_commit(category_products_reindex, category.pk)
     updated: Category = Category.objects.get(pk=category.pk)
     return updated
@@ -105,7 +105,7 @@ def category_delete(*, category: Category) -> None:
         if Product.all_objects.filter(category__in=subtree).exists():
             raise Conflict("Products still use this category or one below it; move them first.")
         subtree.filter(deleted_at__isnull=True).update(deleted_at=timezone.now())
-        transaction.on_commit(category_cache_clear)
+        transaction.on_commit(category_cache_clear, robust=True)
 
 
 def category_restore(*, category: Category) -> Category:
@@ -126,7 +126,7 @@ def category_restore(*, category: Category) -> Category:
                 returning.update(deleted_at=None)
         except IntegrityError as exc:
             raise Conflict("A live category has taken the slug of one being restored.") from exc
-        transaction.on_commit(category_cache_clear)
+        transaction.on_commit(category_cache_clear, robust=True)
     restored: Category = Category.objects.get(pk=category.pk)
     return restored
 

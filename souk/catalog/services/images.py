@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from souk.accounts.models import User
 from souk.catalog.models import Product, ProductImage
@@ -32,25 +32,47 @@ def _invalid(message: str) -> ValidationError:
     return ValidationError({"image": [message]})
 
 
+def _too_large() -> ValidationError:
+    return _invalid(
+        f"Images may be at most {settings.IMAGE_MAX_SIDE} pixels on a side "
+        f"and {settings.IMAGE_MAX_PIXELS / 1_000_000:g} megapixels."
+    )
+
+
+def _fit_to_budget(image: ImageFile.ImageFile) -> bool:
+    """Whether `image` (opened, not yet loaded) decodes within IMAGE_MAX_PIXELS. A larger
+    baseline JPEG is decoded at 1/2, 1/4 or 1/8 scale instead (libjpeg scales while decoding,
+    so the full-size pixels never exist); other formats cannot be decoded smaller."""
+    width, height = image.size
+    limit = settings.IMAGE_MAX_PIXELS
+    if width * height <= limit:
+        return True
+    if image.format != "JPEG" or image.info.get("progressive"):
+        return False
+    for scale in (2, 4, 8):
+        if (width // scale) * (height // scale) <= limit:
+            image.draft(None, (width // scale, height // scale))
+            return image.size[0] * image.size[1] <= limit
+    return False
+
+
 def _open(upload: UploadedFile) -> Image.Image:
+    """Decode the upload with its memory bounded: the size in the file's header is checked
+    before any pixel is decoded, so a small file cannot unpack into gigabytes (Pillow keeps
+    most modes at 4 bytes a pixel: IMAGE_MAX_PIXELS of 12.5 million is 50 MB decoded)."""
     if upload.size is None or upload.size > settings.IMAGE_MAX_BYTES:
         raise _invalid(f"Images may be at most {settings.IMAGE_MAX_BYTES // (1024 * 1024)} MB.")
     try:
         probe = Image.open(upload)
         if probe.format not in FORMATS:
             raise _invalid("Upload a JPEG, PNG or WebP image.")
-        width, height = probe.size
-        if (
-            max(width, height) > settings.IMAGE_MAX_SIDE
-            or width * height > settings.IMAGE_MAX_PIXELS
-        ):
-            raise _invalid(
-                f"Images may be at most {settings.IMAGE_MAX_SIDE} pixels on a side "
-                f"and {settings.IMAGE_MAX_PIXELS // 1_000_000} megapixels."
-            )
+        if max(probe.size) > settings.IMAGE_MAX_SIDE:
+            raise _too_large()
         probe.verify()  # structure check; the file must be reopened afterwards
         upload.seek(0)
         image = Image.open(upload)
+        if not _fit_to_budget(image):
+            raise _too_large()
         image.load()  # decode every pixel: truncated or corrupt data fails here
     except ValidationError:
         raise
@@ -68,7 +90,8 @@ def _open(upload: UploadedFile) -> Image.Image:
 def _encode(image: Image.Image, fmt: str) -> bytes:
     buffer = io.BytesIO()
     if fmt == "JPEG":
-        image.convert("RGB").save(buffer, "JPEG", quality=88, optimize=True)
+        rgb = image if image.mode in ("RGB", "L") else image.convert("RGB")
+        rgb.save(buffer, "JPEG", quality=88, optimize=True)
     elif fmt == "WEBP":
         image.save(buffer, "WEBP", quality=85)
     else:
@@ -76,20 +99,29 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+def _thumbnail(image: Image.Image, side: int) -> Image.Image:
+    """At most `side` pixels on a side, resized straight from `image` (no full-size copy)."""
+    width, height = image.size
+    if max(width, height) <= side:
+        return image.copy()
+    ratio = side / max(width, height)
+    size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+    return image.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
+
+
 def image_prepare(upload: UploadedFile) -> tuple[Encoded, str]:
     image = _open(upload)
     fmt = image.format or "JPEG"
     extension, pil_format = FORMATS[fmt]
-    upright = ImageOps.exif_transpose(image)  # apply the camera orientation, drop EXIF
-    upright.info.clear()  # comments, XMP, ICC text: nothing of the original file's metadata
-    if upright.mode not in ("RGB", "RGBA", "L", "LA"):
-        upright = upright.convert("RGBA" if "A" in upright.getbands() else "RGB")
-    thumb = upright.copy()
-    thumb.thumbnail((settings.IMAGE_THUMBNAIL_SIDE, settings.IMAGE_THUMBNAIL_SIDE))
+    ImageOps.exif_transpose(image, in_place=True)  # apply the camera orientation, drop EXIF
+    image.info.clear()  # comments, XMP, ICC text: nothing of the original file's metadata
+    if image.mode not in ("RGB", "RGBA", "L", "LA"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    thumb = _thumbnail(image, settings.IMAGE_THUMBNAIL_SIDE)
     stem = secrets.token_hex(8)
     return (
         Encoded(
-            image=ContentFile(_encode(upright, pil_format), name=f"{stem}.{extension}"),
+            image=ContentFile(_encode(image, pil_format), name=f"{stem}.{extension}"),
             thumbnail=ContentFile(_encode(thumb, pil_format), name=f"{stem}-thumb.{extension}"),
         ),
         fmt,

@@ -118,9 +118,9 @@ def alerts_update(*, variants: Iterable[Variant]) -> list[int]:
         )
     low_ids = [v.pk for v in low if v.pk not in handled]
     if low_ids:
-        transaction.on_commit(lambda: _set_flags(low_ids, raised=True))
+        transaction.on_commit(lambda: _set_flags(low_ids, raised=True), robust=True)
     if high:
-        transaction.on_commit(lambda: _set_flags(high, raised=False))
+        transaction.on_commit(lambda: _set_flags(high, raised=False), robust=True)
     if raised:
         from souk.inventory.tasks import alerts_notify
 
@@ -170,7 +170,7 @@ def alerts_rescan() -> tuple[int, int]:
         resolved_shops = [row[0] for row in resolved]
         resolved_variants = [row[1] for row in resolved]
         if resolved_variants:  # else their dedupe notes would hide their next fall
-            transaction.on_commit(lambda: _set_flags(resolved_variants, raised=False))
+            transaction.on_commit(lambda: _set_flags(resolved_variants, raised=False), robust=True)
         if raised:
             from souk.inventory.tasks import alerts_notify
 
@@ -200,6 +200,6 @@ def alert_dismiss(*, actor: User, alert_id: int) -> InventoryAlert:
         alert.dismissed_by = actor
         alert.save(update_fields=["resolved_at", "dismissed_at", "dismissed_by"])
         variant_ids = [alert.variant_id]
-        transaction.on_commit(lambda: _set_flags(variant_ids, raised=False))
+        transaction.on_commit(lambda: _set_flags(variant_ids, raised=False), robust=True)
         inventory_changed(shop_ids=[alert.shop_id])
     return alert

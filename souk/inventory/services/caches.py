@@ -55,4 +55,4 @@ def inventory_changed(*, shop_ids: Iterable[int]) -> None:
     """After the current transaction commits, cached inventory and alerts of these shops are
     stale."""
     ids = sorted(set(shop_ids))
-    transaction.on_commit(lambda: _bump(ids))
+    transaction.on_commit(lambda: _bump(ids), robust=True)
