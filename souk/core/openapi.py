@@ -154,6 +154,8 @@ class AutoSchema(SpectacularAutoSchema):
         codes = set(_DOMAIN_ERRORS.get(operation["operationId"], ()))
         if operation["operationId"] in _IDEMPOTENT:
             codes |= {"409", "422"}
+        if operation["operationId"].endswith("_restore_create"):
+            codes.add("409")  # a live object has taken a unique name, slug or SKU since
         parameters = operation.get("parameters", [])
         located = {parameter["in"] for parameter in parameters}
         if "requestBody" in operation:

@@ -150,6 +150,9 @@ def test_errors_follow_from_the_shape_of_each_operation(schema):
         ),
         ("payments_webhooks_paystack_create", ["200", "400", "401", "413", "415"]),
         ("readyz_retrieve", ["200", "503"]),
+        ("products_restore_create", ["200", "401", "403", "404", "409"]),
+        ("orders_restore_create", ["200", "401", "403", "404", "409"]),
+        ("inventory_alerts_dismiss", ["204", "401", "403", "404"]),
     ],
 )
 def test_an_operation_lists_every_answer_it_can_give(schema, operation_id, codes):
