@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -296,12 +297,15 @@ class ImageUploadView(ProductObjectMixin, GenericAPIView):
     @extend_schema(
         request={"multipart/form-data": s.ImageUploadSerializer},
         responses={201: s.ImageSerializer},
-        description="A really decodable JPEG, PNG or WebP of at most 5 MB and 8000 px a side; "
-        "stored without its metadata, with a thumbnail.",
+        description="A really decodable JPEG, PNG or WebP of at most 5 MB, 8000 px a side and "
+        "12.5 megapixels (a larger baseline JPEG is stored scaled down); stored without its "
+        "metadata, with a thumbnail.",
     )
     def post(self, request: Request, pk: int) -> Response:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if length > settings.IMAGE_MAX_BYTES + 64 * 1024:
+        raw_length = str(request.META.get("CONTENT_LENGTH") or "0")
+        if not (raw_length.isascii() and raw_length.isdigit()):
+            raise ParseError("The Content-Length header is not a number of bytes.")
+        if int(raw_length) > settings.IMAGE_MAX_BYTES + 64 * 1024:
             raise RequestTooLarge("Images may be at most 5 MB.")
         product = self.get_product()
         data = s.ImageUploadSerializer(data=request.data)

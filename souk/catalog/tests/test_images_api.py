@@ -414,3 +414,20 @@ def test_anonymous_cannot_delete_images(api_client, product, django_capture_on_c
     assert_problem(response, 401, "not_authenticated")
     assert ProductImage.objects.filter(pk=photo.pk).exists()
     assert default_storage.exists(photo.image.name)
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "1e9", "²"])
+def test_an_unreadable_content_length_is_not_a_server_error(client_for, artisan, product, length):
+    files_before = media_files()
+
+    response = client_for(artisan).post(
+        images_url(product.pk),
+        {"image": upload_file(image_bytes("JPEG", (40, 40)))},
+        format="multipart",
+        CONTENT_LENGTH=length,
+    )
+
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert ProductImage.objects.count() == 0
+    assert media_files() == files_before

@@ -30,7 +30,7 @@ def paystack_webhook(*, body: bytes, signature: str | None) -> str:
         raise BadSignature()
     try:
         event: Any = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past the stack
         raise InvalidInput("The webhook body is not JSON.") from exc
     data = event.get("data") if isinstance(event, dict) else None
     if not isinstance(data, dict):

@@ -461,10 +461,15 @@ def test_webhook_for_a_reference_that_is_not_ours_is_ignored(paystack, api_clien
     assert counts() == before
 
 
-def test_signed_webhook_that_is_not_json_is_400_and_writes_nothing(paystack, api_client):
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000],
+    ids=["not-json", "nested-arrays", "nested-objects"],
+)
+def test_signed_webhook_that_is_not_json_is_400_and_writes_nothing(paystack, api_client, body):
     before = counts()
 
-    response = deliver(api_client, b"not json")
+    response = deliver(api_client, body)
 
     assert_problem(response, 400, "validation_error")
     assert counts() == before
