@@ -17,18 +17,22 @@ def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
 
     The commit has happened by then, so a broker that cannot be reached must not turn the
     request into an error: the failure is logged (task name and arguments) and the request
-    answers what it committed."""
+    answers what it committed. A task declared with `log_args=False` (one that carries a
+    secret, such as a one-time code) is logged by name alone."""
 
     def send() -> None:
         try:
             task.delay(*args, **kwargs)
         except Exception:
-            logger.exception(
-                "could not queue task %s args=%r kwargs=%r after commit",
-                task.name,
-                args,
-                kwargs,
-            )
+            if getattr(task, "log_args", True):
+                logger.exception(
+                    "could not queue task %s args=%r kwargs=%r after commit",
+                    task.name,
+                    args,
+                    kwargs,
+                )
+            else:
+                logger.exception("could not queue task %s after commit", task.name)
 
     transaction.on_commit(send)
 
