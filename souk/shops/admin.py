@@ -45,6 +45,9 @@ class SoftDeleteAdmin(admin.ModelAdmin):
             messages.success(request, f"{done} {count}.")
 
     def delete_model(self, request, obj):
+        if obj.deleted_at is not None:  # deleted rows are listed too; deleting one is a no-op
+            messages.warning(request, f"{obj} is already deleted.")
+            return
         self._apply(request, [obj], self.soft_delete, "Deleted (recoverable)")
 
     def delete_queryset(self, request, queryset):

@@ -411,3 +411,15 @@ def test_demo_categories_are_made_again_beside_deleted_ones():
     assert set(again) == set(first)
     assert all(node.deleted_at is None for node in again.values())
     assert Category.objects.alive().count() == len(first)
+
+
+def test_deleting_a_deleted_product_in_the_django_admin_changes_nothing(
+    admin_site, client_for, artisan, product
+):
+    client_for(artisan).delete(f"/api/products/{product.pk}/")
+    deleted_at = Product.all_objects.get(pk=product.pk).deleted_at
+
+    response = admin_site.post(f"/admin/catalog/product/{product.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert Product.all_objects.get(pk=product.pk).deleted_at == deleted_at

@@ -160,3 +160,24 @@ def test_the_django_admin_keeps_the_owner(admin_user, artisan, shop):
     site.post(f"/admin/shops/shopmember/{owner.pk}/delete/", {"post": "yes"})
 
     assert ShopMember.objects.get(pk=owner.pk).deleted_at is None
+
+
+def test_deleting_an_old_removed_membership_in_the_django_admin_keeps_the_current_one(
+    client_for, admin_user, artisan, shop, staff
+):
+    """The admin lists removed rows too; deleting one again changes nothing, and never the
+    person's current membership."""
+    from django.test import Client
+
+    owner = client_for(artisan)
+    owner.delete(staff_url(shop, staff.pk))
+    owner.post(f"/api/shops/{shop.pk}/staff/", {"email": staff.email}, format="json")
+    old = ShopMember.all_objects.get(shop=shop, user=staff, deleted_at__isnull=False)
+    site = Client()
+    site.force_login(admin_user)
+
+    response = site.post(f"/admin/shops/shopmember/{old.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert shop.member_role(staff) == "staff"
+    assert ShopMember.objects.filter(shop=shop, user=staff).count() == 1
