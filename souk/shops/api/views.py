@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from souk.accounts.api.auth import request_user
 from souk.core.exceptions import NotFound
+from souk.core.permissions import is_platform_admin
 from souk.core.geo import Near, within
 from souk.core.permissions import IsArtisan, IsShopOwner, IsShopOwnerOrAdmin
 from souk.shops import selectors, services
@@ -206,9 +207,11 @@ class ShopStaffRestoreView(ShopObjectMixin, GenericAPIView):
     )
     def post(self, request: Request, pk: int, user_id: int) -> Response:
         shop = self.get_shop()
+        # Only those who may read the shop's staff list learn whether someone is on it.
+        sees_staff = is_platform_admin(request.user) or shop.owner_id == request.user.pk
         member = restore_target(
             user=request.user,
-            obj=selectors.shop_member_latest(shop=shop, user_id=user_id),
+            obj=selectors.shop_member_latest(shop=shop, user_id=user_id) if sees_staff else None,
             name="staff member",
         )
         return Response(self.get_serializer(services.staff_restore(member=member)).data)

@@ -181,3 +181,18 @@ def test_deleting_an_old_removed_membership_in_the_django_admin_keeps_the_curren
     assert response.status_code == 302
     assert shop.member_role(staff) == "staff"
     assert ShopMember.objects.filter(shop=shop, user=staff).count() == 1
+
+
+@pytest.mark.parametrize("caller", ["customer", "staff", "other_artisan"])
+def test_restoring_staff_tells_outsiders_nothing_about_who_is_on_the_staff(
+    request, client_for, artisan, shop, staff, customer, caller
+):
+    """Only the owner reads the staff list: for anyone else, a current member and a
+    stranger answer the same 404."""
+    client = client_for(request.getfixturevalue(caller))
+
+    current = client.post(f"{staff_url(shop, staff.pk)}restore/")
+    stranger = client.post(f"{staff_url(shop, customer.pk)}restore/")
+
+    assert (current.status_code, stranger.status_code) == (404, 404)
+    assert current.json() == stranger.json()
