@@ -13,9 +13,8 @@ from rest_framework.response import Response
 
 from souk.accounts.api.auth import request_user
 from souk.core.exceptions import NotFound
-from souk.core.permissions import is_platform_admin
 from souk.core.geo import Near, within
-from souk.core.permissions import IsArtisan, IsShopOwner, IsShopOwnerOrAdmin
+from souk.core.permissions import IsArtisan, IsShopOwner, IsShopOwnerOrAdmin, is_platform_admin
 from souk.shops import selectors, services
 from souk.shops.api import serializers as s
 from souk.shops.geo import coordinate_safe
