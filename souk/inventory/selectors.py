@@ -73,7 +73,13 @@ def alert_message(*, product: str, sku: str, quantity: int, threshold: int) -> s
 
 def _active_alerts() -> QuerySet[InventoryAlert]:
     return (
-        InventoryAlert.objects.filter(resolved_at__isnull=True)
+        InventoryAlert.objects.filter(
+            resolved_at__isnull=True,
+            # a closed shop's or deleted product's alerts wait for the rescan to resolve them
+            shop__deleted_at__isnull=True,
+            variant__deleted_at__isnull=True,
+            variant__product__deleted_at__isnull=True,
+        )
         .select_related("shop", "variant__product")
         .order_by("-created_at", "-id")
     )

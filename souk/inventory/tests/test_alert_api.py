@@ -143,6 +143,24 @@ def test_an_admin_lists_every_shops_alerts_or_one_shops(
     assert_problem(admin.get(ALERTS, {"shop": other_shop.pk + 1000}), 404, "not_found")
 
 
+def test_alerts_of_closed_shops_and_deleted_products_are_not_listed(
+    client_for, platform_admin, artisan, other_artisan, shop, other_shop, category
+):
+    cup = low_variant(shop, category, "Cup")
+    low_variant(shop, category, "Bowl")
+    low_variant(other_shop, category, "Jug")
+    bowl = shop.products.get(name="Bowl")
+    assert client_for(artisan).delete(f"/api/products/{bowl.pk}/").status_code == 204
+    assert client_for(other_artisan).delete(f"/api/shops/{other_shop.pk}/").status_code == 204
+
+    every = listed(client_for(platform_admin))
+    own = listed(client_for(artisan), shop=shop.pk)
+
+    assert [row["variant"] for row in every["results"]] == [cup.pk]
+    assert every["count"] == 1
+    assert [row["variant"] for row in own["results"]] == [cup.pk]
+
+
 def test_members_must_name_a_shop_of_theirs(
     api_client, client_for, artisan, staff, customer, other_artisan, shop, other_shop, category
 ):
