@@ -4,6 +4,7 @@ problem+json, rendered exactly as the API renders its own."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 PROBLEM = "application/problem+json"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -69,7 +70,9 @@ def test_the_home_page_is_json_for_other_clients(client, accept):
     }
 
 
-def test_the_home_page_answers_only_reads(client):
+def test_the_home_page_answers_only_reads():
+    client = Client(enforce_csrf_checks=True)  # as a real browser or API client is checked
+
     response = client.post("/", {"a": "b"})
 
     assert response.status_code == 405
