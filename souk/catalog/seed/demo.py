@@ -275,7 +275,8 @@ def _ratings_refresh(product_ids: list[int]) -> None:
             "UPDATE catalog_product p SET rating = round(r.avg, 2), review_count = r.n, "
             "search_score = (%s * %s + r.total) / (%s + r.n), updated_at = now() FROM "
             "(SELECT product_id, avg(rating) AS avg, count(*) AS n, sum(rating) AS total "
-            "FROM catalog_review WHERE product_id = ANY(%s) GROUP BY product_id) r "
+            "FROM catalog_review WHERE product_id = ANY(%s) AND deleted_at IS NULL "
+            "GROUP BY product_id) r "
             "WHERE p.id = r.product_id",
             [SCORE_PRIOR_MEAN, SCORE_PRIOR_WEIGHT, SCORE_PRIOR_WEIGHT, product_ids],
         )
@@ -283,7 +284,8 @@ def _ratings_refresh(product_ids: list[int]) -> None:
             "UPDATE shops_shop s SET rating = round(r.avg, 2), review_count = r.n, "
             "updated_at = now() FROM "
             "(SELECT p.shop_id, avg(rv.rating) AS avg, count(*) AS n FROM catalog_review rv "
-            "JOIN catalog_product p ON p.id = rv.product_id GROUP BY p.shop_id) r "
+            "JOIN catalog_product p ON p.id = rv.product_id WHERE rv.deleted_at IS NULL "
+            "GROUP BY p.shop_id) r "
             "WHERE s.id = r.shop_id"
         )
 

@@ -80,3 +80,25 @@ def test_a_second_run_loads_nothing_and_prints_the_demo_logins_again():
         assert f"{email:<22} {password}" in out.getvalue()
     assert Product.objects.count() == 0
     assert Review.objects.count() == 0
+
+
+def test_demo_ratings_leave_out_deleted_reviews(shop, product, user_factory):
+    """Loading demo data recomputes every shop's rating: a deleted review stays forgotten."""
+    from souk.catalog.seed.demo import _ratings_refresh
+    from souk.shops.models import Shop
+
+    kept, deleted = (
+        Review.objects.create(product=product, customer=user_factory(), rating=rating)
+        for rating in (5, 1)
+    )
+    deleted.soft_delete()
+
+    _ratings_refresh([product.pk])
+
+    product.refresh_from_db()
+    assert (product.rating, product.review_count) == (Decimal("5.00"), 1)
+    assert Shop.objects.values_list("rating", "review_count").get(pk=shop.pk) == (
+        Decimal("5.00"),
+        1,
+    )
+    assert kept.deleted_at is None
