@@ -126,8 +126,3 @@ def allocate(total: Decimal, weights: dict[int, Decimal]) -> dict[int, Decimal]:
     for key in by_remainder[:left]:
         shares[key] += CENT
     return shares
-
-
-def coupons_for(user: User) -> Q:
-    """Coupons a member may manage: those of shops they belong to."""
-    return Q(shop__members__user=user)
