@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.gis.admin import GISModelAdmin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
@@ -8,7 +7,7 @@ from souk.catalog.selectors.categories import category_cache_clear
 from souk.catalog.services.categories import category_delete, category_restore
 from souk.catalog.services.products import product_delete, product_restore
 from souk.catalog.services.reviews import review_delete, review_restore
-from souk.shops.admin import SoftDeleteAdmin
+from souk.shops.admin import GridPointAdmin, SoftDeleteAdmin
 
 
 @admin.register(Category)
@@ -52,7 +51,7 @@ class ProductImageInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(SoftDeleteAdmin, GISModelAdmin):
+class ProductAdmin(SoftDeleteAdmin, GridPointAdmin):
     list_display = ["name", "shop", "category", "price_min", "rating", "created_at", "deleted_at"]
     list_filter = ["deleted_at", "category"]
     search_fields = ["name", "shop__name"]

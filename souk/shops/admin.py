@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.gis.admin import GISModelAdmin
 
 from souk.core.exceptions import DomainError
+from souk.shops.geo import point_safe
 from souk.shops.models import Shop, ShopMember
 from souk.shops.services import shop_delete, shop_restore, staff_remove, staff_restore
 
@@ -58,6 +59,15 @@ class SoftDeleteAdmin(admin.ModelAdmin):
         self._apply(request, queryset.filter(deleted_at__isnull=False), self.restore, "Restored")
 
 
+class GridPointAdmin(GISModelAdmin):
+    """A map-edited `location` is stored on the coordinate grid, as the API stores it."""
+
+    def save_model(self, request, obj, form, change):
+        if getattr(obj, "location", None) is not None:
+            obj.location = point_safe(obj.location)
+        super().save_model(request, obj, form, change)
+
+
 class ShopMemberInline(admin.TabularInline):
     model = ShopMember
     extra = 0
@@ -72,7 +82,7 @@ class ShopMemberInline(admin.TabularInline):
 
 
 @admin.register(Shop)
-class ShopAdmin(SoftDeleteAdmin, GISModelAdmin):
+class ShopAdmin(SoftDeleteAdmin, GridPointAdmin):
     list_display = ["name", "owner", "product_count", "rating", "created_at", "deleted_at"]
     list_filter = ["deleted_at"]
     search_fields = ["name", "slug", "owner__email"]

@@ -196,3 +196,21 @@ def test_restoring_staff_tells_outsiders_nothing_about_who_is_on_the_staff(
 
     assert (current.status_code, stranger.status_code) == (404, 404)
     assert current.json() == stranger.json()
+
+
+@pytest.mark.parametrize("model", ["shop", "product"])
+def test_a_location_saved_in_the_django_admin_is_stored_on_the_grid(
+    rf, admin_user, shop, product, model
+):
+    from django.contrib import admin
+    from django.contrib.gis.geos import Point
+
+    obj = {"shop": shop, "product": product}[model]
+    obj.location = Point(1e-15, 0.0, srid=4326)
+    request = rf.post("/admin/")
+    request.user = admin_user
+
+    admin.site._registry[type(obj)].save_model(request, obj, None, True)
+
+    obj.refresh_from_db()
+    assert (obj.location.x, obj.location.y) == (0.0, 0.0)
