@@ -50,8 +50,9 @@ def _fit_to_budget(image: ImageFile.ImageFile) -> bool:
     if image.format != "JPEG" or image.info.get("progressive"):
         return False
     for scale in (2, 4, 8):
-        if (width // scale) * (height // scale) <= limit:
-            image.draft(None, (width // scale, height // scale))
+        # libjpeg rounds a scaled side up: check the size it will really decode to
+        if -(-width // scale) * -(-height // scale) <= limit:
+            image.draft(None, (width // scale, height // scale))  # picks 1/scale
             return image.size[0] * image.size[1] <= limit
     return False
 

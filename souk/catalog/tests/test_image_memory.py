@@ -101,3 +101,17 @@ def test_a_progressive_jpeg_over_the_limit_is_refused(client_for, artisan, produ
 
     assert response.status_code == 400, response.content
     assert not ProductImage.objects.exists()
+
+
+def test_a_jpeg_whose_half_rounds_up_past_the_limit_is_stored_at_a_quarter(
+    client_for, artisan, product, settings
+):
+    """libjpeg rounds a scaled size up: 201x199 at 1/2 is 101x100, over a limit of 100x100;
+    the next scale fits, so the photo is kept, not refused."""
+    settings.IMAGE_MAX_PIXELS = 100 * 100
+
+    response = upload(client_for(artisan), product, jpeg((201, 199)), "odd.jpg")
+
+    assert response.status_code == 201, response.content
+    with ProductImage.objects.get().image.open() as stored:
+        assert Image.open(stored).size == (51, 50)
