@@ -8,6 +8,8 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from souk.catalog.hooks import customer_received
-        from souk.orders.selectors import customer_received as received
+        from souk.inventory.hooks import units_reserved
+        from souk.orders import selectors
 
-        customer_received.register(received)
+        customer_received.register(selectors.customer_received)
+        units_reserved.register(selectors.variant_units_reserved)
