@@ -5,35 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch, QuerySet
 
 from souk.catalog.models import Variant
 from souk.core.cache import cache_get_or_set_safe
+from souk.inventory.hooks import units_reserved
 from souk.inventory.models import InventoryAlert, Purchase, PurchaseItem, StockMovement
 from souk.inventory.services.caches import TIMEOUT, alerts_key, inventory_version
 from souk.shops.models import Shop
-
-
-def _reserved() -> Coalesce:
-    """Units of a variant held by orders awaiting payment (already taken from stock)."""
-    from souk.orders.models import Order, OrderItem
-
-    held = (
-        OrderItem.objects.filter(variant=OuterRef("pk"), order__status=Order.Status.PENDING_PAYMENT)
-        .order_by()
-        .values("variant")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
-    return Coalesce(Subquery(held, output_field=IntegerField()), Value(0))
 
 
 def _inventory_rows(shop_id: int, offset: int, limit: int) -> dict[str, Any]:
     variants = Variant.objects.filter(shop_id=shop_id, product__deleted_at__isnull=True)
     rows = (
         variants.select_related("product")
-        .annotate(reserved=_reserved())
+        .annotate(reserved=units_reserved.handler())
         .order_by("product__name", "product_id", "position", "id")[offset : offset + limit]
     )
     threshold = settings.LOW_STOCK_THRESHOLD

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from souk.accounts.models import User
 from souk.core.permissions import is_platform_admin
@@ -89,3 +90,16 @@ def customer_received(*, user: User, product_id: int) -> bool:
         order__deleted_at__isnull=True,
         product_id=product_id,
     ).exists()
+
+
+def variant_units_reserved() -> Coalesce:
+    """Units of a variant held by orders awaiting payment (already taken from stock), for a
+    variant queryset's annotation."""
+    held = (
+        OrderItem.objects.filter(variant=OuterRef("pk"), order__status=Order.Status.PENDING_PAYMENT)
+        .order_by()
+        .values("variant")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return Coalesce(Subquery(held, output_field=IntegerField()), Value(0))

@@ -15,6 +15,7 @@ from souk.accounts.identifiers import normalize_email, normalize_phone
 from souk.accounts.models import User
 from souk.core.exceptions import Conflict, NotFound, PermissionDeniedError
 from souk.shops.geo import point_safe
+from souk.shops.hooks import shop_closed, shop_reopened
 from souk.shops.models import Shop, ShopMember
 
 SHOP_FIELDS = ("name", "description", "location", "address", "phone", "email")
@@ -82,27 +83,23 @@ def shop_delete(*, shop: Shop) -> None:
     """Close a shop: it and its live products disappear from listings; history keeps them.
     Products are stamped with the shop's deletion time so that a restore brings back exactly
     those."""
-    from souk.catalog.services.products import products_soft_delete_for_shop
-
     with transaction.atomic():
         locked = Shop.objects.select_for_update().filter(pk=shop.pk).first()
         if locked is None:
             return
         now = timezone.now()
         Shop.all_objects.filter(pk=shop.pk).update(deleted_at=now)
-        products_soft_delete_for_shop(shop_id=shop.pk, at=now)
+        shop_closed.handler(shop_id=shop.pk, at=now)
         shop.deleted_at = now
 
 
 def shop_restore(*, shop: Shop) -> Shop:
     """Reopen a closed shop (administrators): it and the products closing it hid return."""
-    from souk.catalog.services.products import products_restore_for_shop
-
     with transaction.atomic():
         locked = Shop.all_objects.select_for_update().filter(pk=shop.pk).first()
         if locked is None or locked.deleted_at is None:
             return shop
-        products_restore_for_shop(shop_id=shop.pk, deleted_at=locked.deleted_at)
+        shop_reopened.handler(shop_id=shop.pk, deleted_at=locked.deleted_at)
         locked.restore()
         shop.deleted_at = None
     return shop

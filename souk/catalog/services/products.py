@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from souk.accounts.models import User
+from souk.catalog.hooks import variant_stock_initialize, variant_stock_set
 from souk.catalog.models import Category, Product, Variant
-from souk.catalog.services.stock import variant_stock_initialize, variant_stock_set
 from souk.catalog.services.vocabulary import names_add, names_remove, terms_add
 from souk.core.exceptions import Conflict, PermissionDeniedError
 from souk.core.permissions import is_platform_admin, shop_role
@@ -136,7 +136,9 @@ def product_create(*, actor: User, data: dict[str, Any]) -> Product:
         except IntegrityError as exc:  # a concurrent create took one of the SKUs
             raise ValidationError({"sku": ["SKU already used in this shop."]}) from exc
         for variant, spec in zip(variants, specs, strict=True):
-            variant_stock_initialize(variant=variant, quantity=spec.get("quantity", 0), actor=actor)
+            variant_stock_initialize.handler(
+                variant=variant, quantity=spec.get("quantity", 0), actor=actor
+            )
         _refresh_price_min(product)
         shop_product_count_adjust(shop_id=shop.pk, delta=1)
         terms_add(names=[product.name])
@@ -281,7 +283,9 @@ def variant_create(*, actor: User, product: Product, data: dict[str, Any]) -> Va
                 )
         except IntegrityError as exc:
             raise ValidationError({"sku": ["SKU already used in this shop."]}) from exc
-        variant_stock_initialize(variant=variant, quantity=data.get("quantity", 0), actor=actor)
+        variant_stock_initialize.handler(
+            variant=variant, quantity=data.get("quantity", 0), actor=actor
+        )
         _refresh_price_min(product)
     return variant
 
@@ -308,7 +312,7 @@ def _variant_apply(
         except IntegrityError as exc:
             raise ValidationError({"sku": ["SKU already used in this shop."]}) from exc
     if "quantity" in data:
-        variant_stock_set(variant=variant, quantity=data["quantity"], actor=actor)
+        variant_stock_set.handler(variant=variant, quantity=data["quantity"], actor=actor)
     if "price" in changed:
         _refresh_price_min(product)
     return variant

@@ -9,11 +9,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 
 from souk.accounts.models import User
+from souk.catalog.hooks import customer_received
 from souk.catalog.models import SCORE_PRIOR_MEAN, SCORE_PRIOR_WEIGHT, Product, Review
 from souk.catalog.services.vocabulary import names_rescore
 from souk.core.exceptions import Conflict, PermissionDeniedError
 from souk.core.permissions import is_platform_admin
-from souk.orders.selectors import customer_received
 from souk.shops.models import Shop, ShopMember
 
 TWO = Decimal("0.01")
@@ -26,7 +26,7 @@ def _average(total: float | None) -> Decimal:
 def review_create(
     *, customer: User, product: Product, rating: int, title: str = "", body: str = ""
 ) -> Review:
-    if not customer_received(user=customer, product_id=product.pk):
+    if not customer_received.handler(user=customer, product_id=product.pk):
         raise PermissionDeniedError("Only customers who received this product may review it.")
     if ShopMember.objects.filter(shop_id=product.shop_id, user=customer).exists():
         raise PermissionDeniedError("Members of a shop do not review its products.")

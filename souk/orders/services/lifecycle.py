@@ -17,6 +17,7 @@ from souk.inventory.models import StockMovement
 from souk.inventory.services.stock import StockChange, stock_apply, stock_shortages
 from souk.orders.locks import coupon_lock, order_lock
 from souk.orders.models import Coupon, CouponRedemption, DeliverySchedule, Order
+from souk.orders.services import refunds
 from souk.orders.services.notify import order_events
 from souk.orders.services.pricing import coupon_use_take, customer_uses
 
@@ -131,9 +132,7 @@ def _close(order: Order, *, status: str, reason: str, actor: User | None) -> Non
     )
     order_events(orders=[order], event=status, actor=actor)
     if was_paid:
-        from souk.orders.services.refunds import refund_requested
-
-        refund_requested(order=order)
+        refunds.refund_requested(order=order)
 
 
 def order_cancel(*, order_id: int, actor: User) -> Order:

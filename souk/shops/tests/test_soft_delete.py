@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from souk.catalog.models import Product
 from souk.shops.models import Shop, ShopMember
 
 PROBLEM = "application/problem+json"
@@ -97,33 +96,6 @@ def test_restoring_someone_who_never_was_staff_is_404(client_for, admin_user, sh
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
-
-
-def test_an_admin_reopens_a_closed_shop_with_its_products(
-    client_for, api_client, admin_user, artisan, shop, product
-):
-    client_for(artisan).delete(f"/api/shops/{shop.pk}/")
-
-    response = client_for(admin_user).post(f"/api/shops/{shop.pk}/restore/")
-
-    assert response.status_code == 200, response.content
-    assert (response.json()["id"], response.json()["product_count"]) == (shop.pk, 1)
-    assert api_client.get(f"/api/shops/{shop.pk}/").status_code == 200
-    assert api_client.get(f"/api/products/{product.pk}/").status_code == 200
-
-
-def test_reopening_keeps_products_deleted_before_the_shop_closed_deleted(
-    client_for, admin_user, artisan, shop, category, product_factory
-):
-    kept = product_factory(shop=shop, category=category, name="Kept")
-    dropped = product_factory(shop=shop, category=category, name="Dropped")
-    owner = client_for(artisan)
-    owner.delete(f"/api/products/{dropped.pk}/")
-    owner.delete(f"/api/shops/{shop.pk}/")
-
-    client_for(admin_user).post(f"/api/shops/{shop.pk}/restore/")
-
-    assert list(Product.objects.filter(shop=shop).values_list("pk", flat=True)) == [kept.pk]
 
 
 def test_the_owner_cannot_reopen_their_closed_shop(client_for, artisan, shop):

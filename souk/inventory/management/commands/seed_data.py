@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from souk.catalog.seed import seed_catalog
+from souk.inventory.seed import seed_catalog
 
 
 class ProgressBar:

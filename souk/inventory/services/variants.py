@@ -1,5 +1,6 @@
-"""Stock set from the catalog (a new variant's initial stock, or an edited level): both go
-through the inventory ledger like every other stock change."""
+"""Stock set from the catalog (a new variant's initial stock, or an edited level), handed over
+through `souk.catalog.hooks`: both go through the inventory ledger like every other stock
+change."""
 
 from __future__ import annotations
 

@@ -11,10 +11,10 @@ from django.db.models import Max
 
 from souk.accounts.demo import demo_logins, demo_users_create
 from souk.accounts.models import User
-from souk.catalog.management.commands.seed_data import ProgressBar
 from souk.catalog.models import Product
-from souk.catalog.seed import seed_catalog
 from souk.catalog.seed.demo import demo_extras_create
+from souk.inventory.management.commands.seed_data import ProgressBar
+from souk.inventory.seed import seed_catalog
 
 
 class Command(BaseCommand):

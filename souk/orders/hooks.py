@@ -1,0 +1,17 @@
+"""Steps of order flows owned by apps above orders, registered in their `AppConfig.ready`."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from souk.core.hooks import Hook
+from souk.orders.models import Order
+
+
+class PaidOrderCancelled(Protocol):
+    def __call__(self, *, order: Order) -> object: ...
+
+
+# A paid order was cancelled: inside the cancelling transaction, under the order's lock, open
+# its refund (sent to the gateway after commit). Registered by souk.payments.
+paid_order_cancelled: Hook[PaidOrderCancelled] = Hook("orders.paid_order_cancelled")
