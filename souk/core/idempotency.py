@@ -3,8 +3,20 @@
 Within 24 hours, for the same caller and endpoint: the same key with the same body replays
 the first response (status and body) and creates nothing again; the same key with another
 body is 422 `idempotency_conflict`; a duplicate arriving while the first is still running is
-409 `idempotency_in_progress`. The stored response is written in the same transaction as the
-work it answers, so a crash can never leave work done without its record (or the reverse).
+409 `idempotency_in_progress`.
+
+No transaction spans the request: the key is claimed in a short transaction of its own, the
+service runs and commits its own work, and the response is stored in another short
+transaction, so no row lock is held while a response is rendered. A view whose service creates
+something passes `resume` and hands the `record` callback it receives to the service, which
+calls it inside its own transaction with what it created: the record then names that object
+in the same commit as the object itself. A retry of a request that committed its work but
+never stored its response (its process died, or rendering failed) renders the response from
+that object through `resume` instead of running the service again, so nothing is created
+twice.
+
+A record is claimed (`in_progress`, no body), committed (`in_progress`, its body naming the
+created object) or done (`done`, the response as first sent).
 """
 
 from __future__ import annotations
@@ -13,12 +25,14 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,6 +45,12 @@ from souk.core.models import IdempotencyRecord
 HEADER = "Idempotency-Key"
 KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
 State = IdempotencyRecord.State
+
+Handler = Callable[..., Response]
+# Renders the response for an object a previous attempt created: (view, request, its pk).
+Resume = Callable[[Any, Request, Any], Response]
+# Called by a service inside its transaction with the object it created.
+ResultRecorder = Callable[[Model], None]
 
 
 class InvalidIdempotencyKey(DomainError):
@@ -53,18 +73,36 @@ class IdempotencyConflict(DomainError):
     default_detail = "This Idempotency-Key was used with a different request body."
 
 
+@dataclass
+class _Claim:
+    """A key this request holds. `versions` are the `updated_at` values this request wrote:
+    a write conditioned on them fails once another request has taken the key over."""
+
+    pk: int
+    versions: list[datetime] = field(default_factory=list)
+    resource: Any = None  # pk of the object an earlier attempt created, to resume from
+
+
 def _fingerprint(data: Any) -> str:
     canonical = json.dumps(data, sort_keys=True, cls=JSONEncoder, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _claim(*, user: Any, key: str, scope: str, fingerprint: str) -> IdempotencyRecord | None:
-    """Claim the key for this request (None: replay the record returned by `_existing`)."""
+def _committed_resource(record: IdempotencyRecord) -> Any:
+    """The pk of the object a committed (not yet done) attempt created, else None."""
+    if record.state != State.IN_PROGRESS or not record.response_body:
+        return None
+    return json.loads(record.response_body).get("resource")
+
+
+def _claim(*, user: Any, key: str, scope: str, fingerprint: str) -> _Claim | None:
+    """Claim the key for this request (None: replay the record returned by `_replay`)."""
     try:
         with transaction.atomic():
-            return IdempotencyRecord.objects.create(
+            created = IdempotencyRecord.objects.create(
                 user=user, key=key, scope=scope, request_hash=fingerprint
             )
+        return _Claim(pk=created.pk, versions=[created.updated_at])
     except IntegrityError:
         pass
     existing = IdempotencyRecord.objects.get(user=user, key=key, scope=scope)
@@ -74,26 +112,41 @@ def _claim(*, user: Any, key: str, scope: str, fingerprint: str) -> IdempotencyR
         seconds=settings.IDEMPOTENCY_STALE_SECONDS
     )
     if expired or (stale and existing.request_hash == fingerprint):
-        # Take over an expired key, or the abandoned attempt of this same request.
+        # Take over an expired key, or the abandoned attempt of this same request (resuming
+        # from what it created if it got as far as committing).
+        resource = None if expired else _committed_resource(existing)
         taken = IdempotencyRecord.objects.filter(
             pk=existing.pk, updated_at=existing.updated_at
         ).update(
             request_hash=fingerprint,
             state=State.IN_PROGRESS,
             response_status=None,
-            response_body=None,
+            response_body=existing.response_body if resource is not None else None,
             created_at=now if expired else existing.created_at,
             updated_at=now,
         )
         if taken:
-            existing.refresh_from_db()
-            return existing
+            return _Claim(pk=existing.pk, versions=[now], resource=resource)
         raise IdempotencyInProgress()
     if existing.request_hash != fingerprint:
         raise IdempotencyConflict()
     if existing.state == State.IN_PROGRESS:
         raise IdempotencyInProgress()
     return None
+
+
+def _recorder(claim: _Claim) -> ResultRecorder:
+    def record(resource: Model) -> None:
+        """Name `resource` on the claimed record, in the caller's transaction."""
+        now = timezone.now()
+        claim.versions.append(now)
+        named = IdempotencyRecord.objects.filter(
+            pk=claim.pk, state=State.IN_PROGRESS, updated_at__in=claim.versions[:-1]
+        ).update(response_body=json.dumps({"resource": resource.pk}), updated_at=now)
+        if not named:  # taken over by a retry meanwhile: it does the work, this one must not
+            raise IdempotencyInProgress()
+
+    return record
 
 
 def _replay(user: Any, key: str, scope: str) -> Response:
@@ -110,24 +163,25 @@ def _plain(data: Any) -> str:
     return json.dumps(data, cls=JSONEncoder)
 
 
-Handler = Callable[..., Response]
-
-
-def idempotent(handler: Handler | None = None, *, atomic: bool = True) -> Any:
+def idempotent(handler: Handler | None = None, *, resume: Resume | None = None) -> Any:
     """Decorate an APIView method (POST) to honour `Idempotency-Key`.
 
-    With `atomic` (the default) the handler runs in one transaction with the stored response.
-    `atomic=False` is for handlers that call out (a payment gateway) and so must not run inside
-    a transaction: the key stays claimed as in progress while the handler runs, and its
-    response is stored when it returns.
+    With `resume`, the handler is called with a keyword argument `record`: None without a key,
+    else the callback its service must call, inside its transaction, with the object it
+    creates; `resume(view, request, pk)` renders the response for that object when a retry
+    finds it created but its response never stored. Without `resume` (a handler whose
+    service calls out, such as a payment gateway, and may be retried after an outage) the key
+    stays claimed while the handler runs and its response is stored when it returns.
     """
     if handler is None:
-        return lambda inner: idempotent(inner, atomic=atomic)
+        return lambda inner: idempotent(inner, resume=resume)
 
     @wraps(handler)
     def wrapper(view: APIView, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = request.headers.get(HEADER)
         if key is None:
+            if resume is not None:
+                kwargs["record"] = None
             return handler(view, request, *args, **kwargs)
         if not KEY.match(key):
             raise InvalidIdempotencyKey(
@@ -136,41 +190,35 @@ def idempotent(handler: Handler | None = None, *, atomic: bool = True) -> Any:
             )
         scope = f"{request.method} {view.__class__.__name__}"[:100]
         fingerprint = _fingerprint(request.data)
-        record = _claim(user=request.user, key=key, scope=scope, fingerprint=fingerprint)
-        if record is None:
+        claim = _claim(user=request.user, key=key, scope=scope, fingerprint=fingerprint)
+        if claim is None:
             return _replay(request.user, key, scope)
-        if not atomic:
+        if claim.resource is not None and resume is not None:
+            response = _run(resume, view, request, claim.resource)
+        else:
+            if resume is not None:
+                kwargs["record"] = _recorder(claim)
             response = _run(handler, view, request, *args, **kwargs)
-            if response.status_code >= 500:
-                IdempotencyRecord.objects.filter(pk=record.pk).delete()
-            else:
-                _store(record, response)
+        if response.status_code >= 500:
+            _release(claim)
             return response
-        try:
-            with transaction.atomic():
-                IdempotencyRecord.objects.select_for_update().filter(pk=record.pk).first()
-                response = _run(handler, view, request, *args, **kwargs)
-                if response.status_code >= 500:
-                    raise _ServerError(response)
-                _store(record, response)
-            return response
-        except _ServerError as failure:
-            # Not a first response worth replaying: free the key for a retry.
-            IdempotencyRecord.objects.filter(pk=record.pk).delete()
-            return failure.response
+        _store(claim, response)
+        if claim.resource is not None:  # the work was done by the first attempt
+            response["Idempotent-Replayed"] = "true"
+        return response
 
     return wrapper
 
 
-def _run(handler: Handler, view: APIView, request: Request, *args: Any, **kwargs: Any) -> Response:
+def _run(handler: Callable[..., Response], view: APIView, *args: Any, **kwargs: Any) -> Response:
     try:
-        return handler(view, request, *args, **kwargs)
+        return handler(view, *args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - rendered like any error, then stored
         return view.handle_exception(exc)
 
 
-def _store(record: IdempotencyRecord, response: Response) -> None:
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
+def _store(claim: _Claim, response: Response) -> None:
+    IdempotencyRecord.objects.filter(pk=claim.pk, updated_at__in=claim.versions).update(
         state=State.DONE,
         response_status=response.status_code,
         response_body=_plain(response.data),  # text: replayed with its keys in order
@@ -178,10 +226,16 @@ def _store(record: IdempotencyRecord, response: Response) -> None:
     )
 
 
-class _ServerError(Exception):
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
+def _release(claim: _Claim) -> None:
+    """A server error is not a first response worth replaying. If nothing was committed the
+    key is freed for a retry; if the work was, the claim is marked abandoned at once, so a
+    retry resumes from what was created instead of waiting for the claim to go stale."""
+    mine = IdempotencyRecord.objects.filter(
+        pk=claim.pk, state=State.IN_PROGRESS, updated_at__in=claim.versions
+    )
+    if not mine.filter(response_body__isnull=True).delete()[0]:
+        abandoned = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_STALE_SECONDS + 1)
+        mine.update(updated_at=abandoned)
 
 
 def idempotency_prune() -> int:

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from souk.accounts.api.auth import request_user
 from souk.core.exceptions import NotFound, PermissionDeniedError
-from souk.core.idempotency import idempotent
+from souk.core.idempotency import ResultRecorder, idempotent
 from souk.core.permissions import IsShopMemberOrAdmin, is_platform_admin, shop_role
 from souk.orders import selectors
 from souk.orders.api import serializers as s
@@ -179,6 +179,12 @@ class CheckoutView(GenericAPIView):
     serializer_class = s.CheckoutSerializer
     permission_classes = [IsAuthenticated]
 
+    def created(self, request: Request, checkout_id: int) -> Response:
+        checkout = selectors.checkout_get(user=request_user(request), checkout_id=checkout_id)
+        if checkout is None:
+            raise NotFound("No such checkout.")
+        return Response(self.get_serializer(checkout).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(
         request=s.CheckoutCreateSerializer,
         responses={201: s.CheckoutSerializer},
@@ -186,14 +192,14 @@ class CheckoutView(GenericAPIView):
         "the cart emptied. If any line is short of stock, 409 `insufficient_stock` lists every "
         "short line and nothing changes." + DESTINATION_NOTE + IDEMPOTENCY_NOTE,
     )
-    @idempotent
-    def post(self, request: Request) -> Response:
+    @idempotent(resume=created)
+    def post(self, request: Request, *, record: ResultRecorder | None) -> Response:
         data = s.CheckoutCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = request_user(request)
-        placed = checkout_place(user=user, **_placement_args(data.validated_data))
-        checkout = selectors.checkout_get(user=user, checkout_id=placed.pk)
-        return Response(self.get_serializer(checkout).data, status=status.HTTP_201_CREATED)
+        placed = checkout_place(
+            user=request_user(request), on_placed=record, **_placement_args(data.validated_data)
+        )
+        return self.created(request, placed.pk)
 
 
 @extend_schema(tags=["orders"])
@@ -225,6 +231,12 @@ class OrderListView(GenericAPIView):
         page = self.paginate_queryset(orders)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
+    def created(self, request: Request, order_id: int) -> Response:
+        order = selectors.order_get(user=request_user(request), order_id=order_id)
+        if order is None:
+            raise NotFound("No such order.")
+        return Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(
         request=s.OrderCreateSerializer,
         responses={201: s.OrderSerializer},
@@ -232,22 +244,19 @@ class OrderListView(GenericAPIView):
         + DESTINATION_NOTE
         + IDEMPOTENCY_NOTE,
     )
-    @idempotent
-    def post(self, request: Request) -> Response:
+    @idempotent(resume=created)
+    def post(self, request: Request, *, record: ResultRecorder | None) -> Response:
         data = s.OrderCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        user = request_user(request)
         order = order_place(
-            user=user,
+            user=request_user(request),
             shop=values["shop"],
             items=order_lines_resolve(values["items"]),
+            on_placed=record,
             **_placement_args(values),
         )
-        return Response(
-            self.get_serializer(selectors.order_get(user=user, order_id=order.pk)).data,
-            status=status.HTTP_201_CREATED,
-        )
+        return self.created(request, order.pk)
 
 
 class OrderObjectMixin:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -320,8 +321,11 @@ def checkout_place(
     address: dict[str, Any] | None = None,
     coupon_code: str | None = None,
     delivery: DeliveryRequest | None = None,
+    on_placed: Callable[[Checkout], None] | None = None,
 ) -> Checkout:
-    """Check the whole cart out: one order per shop, stock taken at once, cart emptied."""
+    """Check the whole cart out: one order per shop, stock taken at once, cart emptied.
+    `on_placed` is called with the checkout inside the same transaction (to record the result
+    of an idempotent request with it)."""
     snapshot, chosen = destination_resolve(
         user=user, address_id=address_id, address=address, delivery=delivery
     )
@@ -345,8 +349,10 @@ def checkout_place(
         if cart.coupon_id:
             cart.coupon = None
             cart.save(update_fields=["coupon", "updated_at"])
-    if placement.checkout is None:  # as_checkout=True always creates one
-        raise RuntimeError("checkout was not created")
+        if placement.checkout is None:  # as_checkout=True always creates one
+            raise RuntimeError("checkout was not created")
+        if on_placed is not None:
+            on_placed(placement.checkout)
     return placement.checkout
 
 
@@ -396,8 +402,11 @@ def order_place(
     address: dict[str, Any] | None = None,
     coupon_code: str | None = None,
     delivery: DeliveryRequest | None = None,
+    on_placed: Callable[[Order], None] | None = None,
 ) -> Order:
-    """A direct order from one shop: `items` are (variant id, quantity)."""
+    """A direct order from one shop: `items` are (variant id, quantity). `on_placed` is called
+    with the order inside the same transaction (to record the result of an idempotent request
+    with it)."""
     wanted: dict[int, int] = defaultdict(int)
     for variant_id, quantity in items:
         wanted[variant_id] += quantity
@@ -416,4 +425,6 @@ def order_place(
             as_checkout=False,
             only_shop=shop,
         )
+        if on_placed is not None:
+            on_placed(placement.orders[0])
     return placement.orders[0]

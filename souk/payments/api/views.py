@@ -53,7 +53,7 @@ class PaymentStartView(GenericAPIView):
         "`invalid_transition`; someone else's checkout or order: 404; the gateway refusing: "
         "402 `payment_failed`; the gateway unreachable: 503." + IDEMPOTENCY_NOTE,
     )
-    @idempotent(atomic=False)  # the gateway is called outside any transaction
+    @idempotent  # no resume: a start that met a gateway outage may be retried with its key
     def post(self, request: Request) -> Response:
         data = s.PaymentStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
