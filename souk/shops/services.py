@@ -15,6 +15,7 @@ from souk.accounts.identifiers import normalize_email, normalize_phone
 from souk.accounts.models import User
 from souk.core.exceptions import Conflict, NotFound, PermissionDeniedError
 from souk.shops.geo import point_safe
+from souk.shops.locks import shop_lock
 from souk.shops.models import Shop, ShopMember
 
 SHOP_FIELDS = ("name", "description", "location", "address", "phone", "email")
@@ -85,7 +86,7 @@ def shop_delete(*, shop: Shop) -> None:
     from souk.catalog.services.products import products_soft_delete_for_shop
 
     with transaction.atomic():
-        locked = Shop.objects.select_for_update().filter(pk=shop.pk).first()
+        locked = shop_lock(shop_id=shop.pk)
         if locked is None:
             return
         now = timezone.now()
@@ -99,7 +100,7 @@ def shop_restore(*, shop: Shop) -> Shop:
     from souk.catalog.services.products import products_restore_for_shop
 
     with transaction.atomic():
-        locked = Shop.all_objects.select_for_update().filter(pk=shop.pk).first()
+        locked = shop_lock(shop_id=shop.pk, deleted=True)
         if locked is None or locked.deleted_at is None:
             return shop
         products_restore_for_shop(shop_id=shop.pk, deleted_at=locked.deleted_at)
