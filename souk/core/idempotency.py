@@ -26,6 +26,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
 from souk.core.exceptions import PROBLEM_CONTENT_TYPE, DomainError
+from souk.core.locks import idempotency_record_lock
 from souk.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -148,7 +149,7 @@ def idempotent(handler: Handler | None = None, *, atomic: bool = True) -> Any:
             return response
         try:
             with transaction.atomic():
-                IdempotencyRecord.objects.select_for_update().filter(pk=record.pk).first()
+                idempotency_record_lock(record_id=record.pk)
                 response = _run(handler, view, request, *args, **kwargs)
                 if response.status_code >= 500:
                     raise _ServerError(response)
