@@ -115,7 +115,7 @@ def _return_stock(order: Order, *, reason: str, actor: User | None) -> None:
 
 
 def _close(order: Order, *, status: str, reason: str, actor: User | None) -> None:
-    """Inside a transaction holding the order lock. Lock order: order, coupon, variants."""
+    """Inside a transaction holding the order lock. Lock order: souk.core.locking."""
     was_paid = order.status in (Status.PAID, Status.PROCESSING)
     _release_coupon(order)
     _return_stock(order, reason=reason, actor=actor)
