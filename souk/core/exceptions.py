@@ -250,7 +250,10 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
         if wait is not None:
             headers["Retry-After"] = str(max(1, math.ceil(wait)))
     elif isinstance(exc, RedisConnectionError | RedisTimeoutError | OperationalError):
-        logger.warning("backing service unavailable: %s", exc.__class__.__name__, exc_info=exc)
+        if is_lock_timeout(exc):
+            logger.warning("lock timeout: a row stayed locked past DB_LOCK_TIMEOUT_MS")
+        else:
+            logger.warning("backing service unavailable: %s", exc.__class__.__name__, exc_info=exc)
         status = 503
         body = problem_body(
             503,
@@ -272,6 +275,15 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
 
     set_rollback()
     return _respond(body, status, headers)
+
+
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    """PostgreSQL gave up waiting for a row lock (`lock_timeout`, see souk.core.locking)."""
+    cause = exc.__cause__ if isinstance(exc, OperationalError) else exc
+    return getattr(cause, "sqlstate", None) == LOCK_NOT_AVAILABLE
 
 
 def set_rollback() -> None:

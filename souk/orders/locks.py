@@ -1,34 +1,48 @@
-"""Row locks for carts, orders and coupons. The order across apps: cart or order, then
-coupon, then variants (souk.inventory.locks), then payment."""
+"""Lock plans of carts, orders, delivery schedules and coupons, in the global lock order
+(`souk.core.locking.LOCK_ORDER`)."""
 
 from __future__ import annotations
 
 from souk.accounts.models import User
-from souk.orders.models import Cart, Coupon, Order
+from souk.core.locking import lock_first, lock_plan, lock_rows
+from souk.orders.models import Cart, Coupon, DeliverySchedule, Order
 
 
+@lock_plan("orders.Cart")
 def cart_lock(user: User) -> Cart:
     cart, _ = Cart.objects.get_or_create(user=user)
-    return Cart.objects.select_for_update().get(pk=cart.pk)
+    return lock_rows(Cart, [cart.pk], of_self=False)[0]
 
 
+@lock_plan("orders.Order")
 def order_lock(order_id: int, *, skip_locked: bool = False) -> Order | None:
     """The order row, locked (None if another transaction holds it and `skip_locked`)."""
-    return (
-        Order.all_objects.select_for_update(skip_locked=skip_locked, of=("self",))
-        .filter(pk=order_id)
-        .first()
-    )
+    rows = lock_rows(Order.all_objects.all(), [order_id], skip_locked=skip_locked)
+    return rows[0] if rows else None
 
 
-def coupon_lock(coupon_id: int) -> Coupon:
-    return Coupon.all_objects.select_for_update().get(pk=coupon_id)
+@lock_plan("orders.Coupon")
+def coupon_lock(coupon_id: int, *, deleted: bool = True) -> Coupon:
+    """The coupon (deleted ones too unless `deleted` is False), locked;
+    Coupon.DoesNotExist if there is none."""
+    manager = Coupon.all_objects if deleted else Coupon.objects
+    rows = lock_rows(manager.all(), [coupon_id], of_self=False)
+    if not rows:
+        raise Coupon.DoesNotExist("Coupon matching query does not exist.")
+    return rows[0]
 
 
+@lock_plan("orders.Order")
 def orders_lock(order_ids: list[int]) -> list[Order]:
     """Several order rows (deleted or not), locked in primary-key order."""
-    return list(
-        Order.all_objects.select_for_update(of=("self",))
-        .filter(pk__in=sorted(set(order_ids)))
-        .order_by("pk")
-    )
+    return lock_rows(Order.all_objects.all(), order_ids)
+
+
+@lock_plan("orders.DeliverySchedule")
+def delivery_schedule_lock(order: Order) -> DeliverySchedule:
+    """The order's delivery schedule, locked; created (and so held) if it has none. The
+    caller holds the order's lock, so no two transactions create it at once."""
+    schedule = lock_first(DeliverySchedule.objects.filter(order=order), of_self=False)
+    if schedule is None:
+        schedule, _ = DeliverySchedule.objects.get_or_create(order=order)
+    return schedule

@@ -16,6 +16,7 @@ from souk.accounts.models import User
 from souk.core.exceptions import Conflict, NotFound, PermissionDeniedError
 from souk.shops.geo import point_safe
 from souk.shops.hooks import shop_closed, shop_reopened
+from souk.shops.locks import shop_lock
 from souk.shops.models import Shop, ShopMember
 
 SHOP_FIELDS = ("name", "description", "location", "address", "phone", "email")
@@ -84,7 +85,7 @@ def shop_delete(*, shop: Shop) -> None:
     Products are stamped with the shop's deletion time so that a restore brings back exactly
     those."""
     with transaction.atomic():
-        locked = Shop.objects.select_for_update().filter(pk=shop.pk).first()
+        locked = shop_lock(shop_id=shop.pk)
         if locked is None:
             return
         now = timezone.now()
@@ -96,7 +97,7 @@ def shop_delete(*, shop: Shop) -> None:
 def shop_restore(*, shop: Shop) -> Shop:
     """Reopen a closed shop (administrators): it and the products closing it hid return."""
     with transaction.atomic():
-        locked = Shop.all_objects.select_for_update().filter(pk=shop.pk).first()
+        locked = shop_lock(shop_id=shop.pk, deleted=True)
         if locked is None or locked.deleted_at is None:
             return shop
         shop_reopened.handler(shop_id=shop.pk, deleted_at=locked.deleted_at)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from souk.accounts.identifiers import is_country_code, normalize_phone
+from souk.accounts.locks import address_book_lock
 from souk.accounts.models import Address, User
 
 ADDRESS_FIELDS = (
@@ -41,7 +42,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
 
 def _lock_book(user: User) -> None:
     """Serialise changes to one user's address book (the default flag moves between rows)."""
-    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()
+    address_book_lock(user_id=user.pk)
 
 
 def address_create(*, user: User, data: dict[str, Any]) -> Address:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from souk.accounts.identifiers import EMAIL, Target, parse_target
+from souk.accounts.locks import otp_live_lock
 from souk.accounts.models import OtpCode, User
 from souk.accounts.services.users import user_set_password
 from souk.accounts.sms import send_sms
@@ -108,18 +109,7 @@ def otp_request(*, target: str, purpose: str) -> OtpIssued | None:
 def _redeem(*, target: Target, purpose: str, code: str) -> OtpCode | None:
     """Inside a transaction: lock the live code, count a wrong try or mark it used.
     Returns the used code, or None when the code is wrong (the try is still counted)."""
-    otp = (
-        OtpCode.objects.select_for_update()
-        .select_related("user")
-        .filter(
-            target=target.value,
-            purpose=purpose,
-            used_at__isnull=True,
-            expires_at__gt=timezone.now(),
-        )
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    otp = otp_live_lock(target=target.value, purpose=purpose)
     if otp is None or otp.attempts >= settings.OTP_MAX_ATTEMPTS:
         return None
     expected = _hash(target=target.value, purpose=purpose, code=code)

@@ -12,6 +12,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from souk.accounts.locks import outstanding_token_lock
 from souk.accounts.models import User
 from souk.core.exceptions import DomainError
 
@@ -66,11 +67,7 @@ def tokens_refresh(*, refresh: str) -> TokenPair:
     if user_id is None:
         raise InvalidRefreshToken()
     with transaction.atomic():
-        outstanding = (
-            OutstandingToken.objects.select_for_update(of=("self",))
-            .filter(jti=token.payload.get("jti"))
-            .first()
-        )
+        outstanding = outstanding_token_lock(jti=token.payload.get("jti"))
         if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
             raise InvalidRefreshToken()
         user = User.objects.filter(pk=user_id, is_active=True).first()
@@ -88,11 +85,7 @@ def token_revoke(*, user: User, refresh: str) -> None:
     if str(token.payload.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
         raise InvalidRefreshToken("This refresh token does not belong to you.")
     with transaction.atomic():
-        outstanding = (
-            OutstandingToken.objects.select_for_update(of=("self",))
-            .filter(jti=token.payload.get("jti"))
-            .first()
-        )
+        outstanding = outstanding_token_lock(jti=token.payload.get("jti"))
         if outstanding is not None:
             BlacklistedToken.objects.get_or_create(token=outstanding)
 

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from souk.catalog.locks import category_lock
 from souk.catalog.models import Category, Product
 from souk.catalog.selectors.categories import category_cache_clear
 from souk.catalog.tasks import category_products_reindex
@@ -63,7 +64,7 @@ def category_update(
 ) -> Category:
     """Rename and/or move under `parent` (`move=True`, `parent=None` makes it a root)."""
     with transaction.atomic():
-        category = Category.objects.select_for_update().get(pk=category.pk)
+        category = category_lock(category_id=category.pk)
         if move:
             if parent is not None and (
                 parent.pk == category.pk or parent.path.startswith(category.path)
@@ -113,7 +114,7 @@ def category_restore(*, category: Category) -> Category:
     it return. 409 while its parent is deleted, or if a live category has taken its name
     among its siblings or its slug."""
     with transaction.atomic():
-        category = Category.objects.select_for_update().get(pk=category.pk)
+        category = category_lock(category_id=category.pk)
         if category.deleted_at is None:
             return category
         parent = Category.objects.get_parent(category)

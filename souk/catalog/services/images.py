@@ -16,6 +16,7 @@ from django.db.models import Max
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from souk.accounts.models import User
+from souk.catalog.locks import product_lock
 from souk.catalog.models import Product, ProductImage
 from souk.catalog.services.products import require_editor
 
@@ -135,7 +136,7 @@ def image_add(
     require_editor(user=actor, shop=product.shop)
     encoded, _ = image_prepare(upload)
     with transaction.atomic():
-        Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
+        product_lock(product_id=product.pk)
         last = ProductImage.objects.filter(product=product).aggregate(p=Max("position"))["p"]
         image = ProductImage(
             product=product, alt=alt.strip(), position=0 if last is None else last + 1

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 
 from souk.accounts.models import User
 from souk.catalog.hooks import variant_stock_initialize, variant_stock_set
+from souk.catalog.locks import product_lock, shop_product_lock
 from souk.catalog.models import Category, Product, Variant
 from souk.catalog.services.vocabulary import names_add, names_remove, terms_add
 from souk.core.exceptions import Conflict, PermissionDeniedError
@@ -73,7 +74,7 @@ def _refresh_price_min(product: Product) -> None:
 
 
 def _lock_product(product: Product) -> Product:
-    return Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
+    return product_lock(product_id=product.pk)
 
 
 def _variant_specs(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -191,7 +192,7 @@ def product_delete(*, actor: User, product: Product) -> None:
     """Soft delete: gone from listings and carts; order history keeps pointing at it."""
     require_editor(user=actor, shop=product.shop)
     with transaction.atomic():
-        product = _lock_product(product)
+        product = shop_product_lock(shop_id=product.shop_id, product_id=product.pk).product
         now = timezone.now()
         Variant.objects.filter(product=product).update(deleted_at=now)
         Product.objects.filter(pk=product.pk).update(deleted_at=now)
@@ -204,7 +205,9 @@ def product_restore(*, product: Product) -> Product:
     return. 409 while its shop is closed (restore the shop) or when a live variant has taken
     one of its SKUs."""
     with transaction.atomic():
-        locked = Product.all_objects.select_for_update(of=("self",)).get(pk=product.pk)
+        locked = shop_product_lock(
+            shop_id=product.shop_id, product_id=product.pk, deleted=True
+        ).product
         if locked.deleted_at is None:
             return locked
         if Shop.all_objects.filter(pk=locked.shop_id, deleted_at__isnull=False).exists():

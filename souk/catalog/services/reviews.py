@@ -10,6 +10,7 @@ from django.db.models import Avg, Count
 
 from souk.accounts.models import User
 from souk.catalog.hooks import customer_received
+from souk.catalog.locks import shop_product_lock
 from souk.catalog.models import SCORE_PRIOR_MEAN, SCORE_PRIOR_WEIGHT, Product, Review
 from souk.catalog.services.vocabulary import names_rescore
 from souk.core.exceptions import Conflict, PermissionDeniedError
@@ -31,7 +32,7 @@ def review_create(
     if ShopMember.objects.filter(shop_id=product.shop_id, user=customer).exists():
         raise PermissionDeniedError("Members of a shop do not review its products.")
     with transaction.atomic():
-        locked = Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
+        locked, shop = _lock(product, deleted=False)
         try:
             with transaction.atomic():
                 review = Review.objects.create(
@@ -39,13 +40,13 @@ def review_create(
                 )
         except IntegrityError as exc:
             raise Conflict("You have already reviewed this product.") from exc
-        _ratings_refresh(locked)
+        _ratings_refresh(locked, shop)
     return review
 
 
-def _ratings_refresh(locked: Product) -> None:
+def _ratings_refresh(locked: Product, shop: Shop) -> None:
     """Recompute the product's and its shop's ratings from their live reviews (inside a
-    transaction holding the product lock)."""
+    transaction holding the shop's and the product's locks)."""
     stats = Review.objects.filter(product=locked).aggregate(avg=Avg("rating"), n=Count("id"))
     count = stats["n"]
     total = (stats["avg"] or 0) * count
@@ -56,7 +57,6 @@ def _ratings_refresh(locked: Product) -> None:
     )
     locked.save(update_fields=["rating", "review_count", "search_score", "updated_at"])
     names_rescore(product=locked)
-    shop = Shop.all_objects.select_for_update().get(pk=locked.shop_id)
     shop_stats = Review.objects.filter(product__shop=shop).aggregate(
         avg=Avg("rating"), n=Count("id")
     )
@@ -65,8 +65,9 @@ def _ratings_refresh(locked: Product) -> None:
     shop.save(update_fields=["rating", "review_count", "updated_at"])
 
 
-def _lock(product: Product) -> Product:
-    return Product.all_objects.select_for_update(of=("self",)).get(pk=product.pk)
+def _lock(product: Product, *, deleted: bool = True) -> tuple[Product, Shop]:
+    locked = shop_product_lock(shop_id=product.shop_id, product_id=product.pk, deleted=deleted)
+    return locked.product, locked.shop
 
 
 def review_delete(*, actor: User, review: Review) -> None:
@@ -74,16 +75,16 @@ def review_delete(*, actor: User, review: Review) -> None:
     if review.customer_id != actor.pk and not is_platform_admin(actor):
         raise PermissionDeniedError("Only the review's author or administrators delete it.")
     with transaction.atomic():
-        locked = _lock(review.product)
+        locked, shop = _lock(review.product)
         review.soft_delete()
-        _ratings_refresh(locked)
+        _ratings_refresh(locked, shop)
 
 
 def review_restore(*, review: Review) -> Review:
     """Undo a review's soft delete (administrators); 409 if its author has written another
     review of the product since."""
     with transaction.atomic():
-        locked = _lock(review.product)
+        locked, shop = _lock(review.product)
         review.restore()
-        _ratings_refresh(locked)
+        _ratings_refresh(locked, shop)
     return review

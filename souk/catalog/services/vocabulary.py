@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 
+from souk.catalog.locks import suggest_name_lock
 from souk.catalog.models import Product, SearchTerm, SuggestName
 from souk.catalog.text import MAX_LEN, MIN_LEN, name_words
 
@@ -93,7 +94,7 @@ def names_remove(*, product: Product, name: str) -> None:
     """`product` no longer carries `name` (renamed or deleted): count it out, and hand the
     name to another live product of that name if it was the one suggested."""
     key = name_key(name)
-    row = SuggestName.objects.select_for_update().filter(key=key).first()
+    row = suggest_name_lock(key=key)
     if row is None:
         return
     if row.product_count <= 1:

@@ -26,6 +26,7 @@ from souk.accounts.models import User
 from souk.catalog.models import Variant
 from souk.core.exceptions import NotFound
 from souk.core.tasks import enqueue_on_commit
+from souk.inventory.locks import alert_active_lock
 from souk.inventory.models import InventoryAlert
 from souk.inventory.policy import may_manage_stock
 from souk.inventory.services.caches import inventory_changed
@@ -188,12 +189,7 @@ def alert_dismiss(*, actor: User, alert_id: int) -> InventoryAlert:
     the variant's next fall raises a new alert. An alert the actor cannot see, or one already
     resolved, is 404."""
     with transaction.atomic():
-        alert = (
-            InventoryAlert.objects.select_for_update(of=("self",))
-            .select_related("shop")
-            .filter(pk=alert_id, resolved_at__isnull=True)
-            .first()
-        )
+        alert = alert_active_lock(alert_id=alert_id)
         if alert is None or not may_manage_stock(actor, alert.shop):
             raise NotFound("No such alert.")
         alert.resolved_at = alert.dismissed_at = timezone.now()

@@ -12,6 +12,7 @@ from django.utils import timezone
 from souk.accounts.models import User
 from souk.catalog.models import Variant
 from souk.core.exceptions import InvalidInput, NotFound
+from souk.inventory.locks import purchase_open_lock
 from souk.inventory.models import Purchase, PurchaseItem, StockMovement
 from souk.inventory.policy import require_stock_access
 from souk.inventory.services.stock import StockChange, stock_apply
@@ -99,11 +100,7 @@ def purchase_reverse(*, actor: User, purchase: Purchase) -> None:
     been sold meanwhile, and then nothing changes)."""
     require_stock_access(user=actor, shop=purchase.shop)
     with transaction.atomic():
-        locked = (
-            Purchase.objects.select_for_update()
-            .filter(pk=purchase.pk, reversed_at__isnull=True)
-            .first()
-        )
+        locked = purchase_open_lock(purchase_id=purchase.pk)
         if locked is None:
             raise NotFound("No such purchase.")
         stock_apply(

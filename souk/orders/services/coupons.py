@@ -76,7 +76,7 @@ def coupon_update(*, actor: User, coupon: Coupon, data: dict[str, Any]) -> Coupo
     merged = {key: getattr(coupon, key) for key in FIELDS} | values
     _validate(merged)
     with transaction.atomic():
-        locked = Coupon.objects.select_for_update().get(pk=coupon.pk)
+        locked = coupon_lock(coupon.pk, deleted=False)
         for key, value in values.items():
             setattr(locked, key, value)
         if locked.max_uses is not None and locked.max_uses < locked.uses:

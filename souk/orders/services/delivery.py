@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from souk.core.exceptions import InvalidTransition, NotFound, PermissionDeniedError
-from souk.orders.locks import order_lock
+from souk.orders.locks import delivery_schedule_lock, order_lock
 from souk.orders.models import DeliverySchedule, Order
 
 BUYER_FIELDS = frozenset({"method", "window_start", "window_end", "notes"})
@@ -30,7 +30,7 @@ def delivery_update(
         order = order_lock(order_id)
         if order is None or order.deleted_at is not None:
             raise NotFound("No such order.")
-        schedule, _ = DeliverySchedule.objects.select_for_update().get_or_create(order=order)
+        schedule = delivery_schedule_lock(order)
         changes = {
             key: ("" if value is None and key not in ("window_start", "window_end") else value)
             for key, value in data.items()

@@ -116,7 +116,7 @@ def _return_stock(order: Order, *, reason: str, actor: User | None) -> None:
 
 
 def _close(order: Order, *, status: str, reason: str, actor: User | None) -> None:
-    """Inside a transaction holding the order lock. Lock order: order, coupon, variants."""
+    """Inside a transaction holding the order lock. Lock order: souk.core.locking."""
     was_paid = order.status in (Status.PAID, Status.PROCESSING)
     _release_coupon(order)
     _return_stock(order, reason=reason, actor=actor)
@@ -168,10 +168,13 @@ def orders_expire(*, now: datetime | None = None, batch: int = 500) -> int:
     return expired
 
 
-def order_mark_paid(*, order_id: int, actor: User | None = None) -> bool:
-    """pending_payment -> paid (payments, or an administrator). False if it was not pending."""
+def order_mark_paid(
+    *, order_id: int, actor: User | None = None, locked_order: Order | None = None
+) -> bool:
+    """pending_payment -> paid (payments, or an administrator). False if it was not pending.
+    `locked_order`: the order, already locked by the caller's lock plan."""
     with transaction.atomic():
-        order = _locked(order_id)
+        order = locked_order if locked_order is not None else _locked(order_id)
         if order.status != Status.PENDING_PAYMENT:
             return False
         order.status = Status.PAID
@@ -205,13 +208,13 @@ def _reclaim_coupon(order: Order) -> bool:
     return True
 
 
-def order_pay_late(*, order_id: int) -> bool:
+def order_pay_late(*, order_id: int, locked_order: Order | None = None) -> bool:
     """A payment completed after its order expired: take the stock (and the coupon use) again
     and mark the order paid, if all of it is still there. False, with nothing changed, if
     not (the payment is then refunded). Runs inside the caller's transaction, which holds the
-    order's lock. Lock order: order, coupon, variants."""
+    order's lock (`locked_order`, or it is locked here). Lock order: souk.core.locking."""
     with transaction.atomic():
-        order = _locked(order_id)
+        order = locked_order if locked_order is not None else _locked(order_id)
         if order.status != Status.EXPIRED or order.stock_returned_at is None:
             return False
         if order.coupon_id is not None:

@@ -51,11 +51,8 @@ def subtotal(lines: Iterable[PricedLine]) -> Decimal:
     return sum((line.line_total for line in lines), ZERO)
 
 
-def coupon_find(code: str, *, lock: bool = False) -> Coupon:
-    coupons = Coupon.objects.filter(code=code.strip().upper())
-    if lock:
-        coupons = coupons.select_for_update()
-    coupon = coupons.first()
+def coupon_find(code: str) -> Coupon:
+    coupon = Coupon.objects.filter(code=code.strip().upper()).first()
     if coupon is None:
         raise CouponInvalid("No such coupon.")
     return coupon

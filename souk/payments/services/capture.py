@@ -1,9 +1,9 @@
 """Verifying and capturing payments, exactly once.
 
 `payment_verify` asks the gateway (no transaction open, no lock held) and hands its verdict
-to `payment_settle`. Capturing locks the payment's orders (primary-key order), the variants
-an expired order would need again, and then the payment row, in the global lock order; a
-payment found already paid under its lock is left alone, so duplicate callbacks, webhooks
+to `payment_settle`. Capturing takes its rows once through the `payment_capture_lock` plan
+(souk.payments.locks), in the global lock order of souk.core.locking; a payment found already
+paid under its lock is left alone, so duplicate callbacks, webhooks
 and reconciliation runs (even concurrent ones) make one paid transition and one set of
 effects. Only a verdict with our amount and currency pays anything.
 """
@@ -16,15 +16,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from souk.inventory.locks import variants_lock
-from souk.orders.locks import coupon_lock, orders_lock
-from souk.orders.models import Order, OrderItem
 from souk.orders.services.lifecycle import order_mark_paid, order_pay_late
 from souk.payments.gateways import gateway_for
 from souk.payments.gateways.base import GatewayUnavailable, Verdict
-from souk.payments.locks import payment_lock
+from souk.payments.locks import payment_capture_lock
 from souk.payments.models import Payment, PaymentTransaction
-from souk.payments.services.common import charge_of, payment_order_ids
+from souk.payments.services.common import charge_of
 from souk.payments.services.log import transaction_log
 from souk.payments.services.refunds import refund_open
 
@@ -125,17 +122,8 @@ def payment_settle_paid(
     payment paid once and pay its orders; money for an order that can no longer be paid (it
     was cancelled, or expired and its stock is gone) is refunded."""
     with transaction.atomic():
-        payment = Payment.objects.get(pk=payment_id)
-        orders = orders_lock(payment_order_ids(payment))
-        late = [order for order in orders if order.status == Order.Status.EXPIRED]
-        if late:  # what an expired order would need again (its coupon, then its variants),
-            # locked in the global order before the payment
-            for coupon_id in sorted({o.coupon_id for o in late if o.coupon_id is not None}):
-                coupon_lock(coupon_id)
-            variants_lock(
-                OrderItem.objects.filter(order__in=late).values_list("variant_id", flat=True)
-            )
-        payment = payment_lock(payment_id)
+        locked = payment_capture_lock(payment_id=payment_id)
+        payment, orders = locked.payment, locked.orders
         if payment.status == Status.PAID:
             return payment
         payment.status = Status.PAID
@@ -159,7 +147,9 @@ def payment_settle_paid(
             detail=f"{currency} {amount} captured",
         )
         for order in orders:
-            if order_mark_paid(order_id=order.pk) or order_pay_late(order_id=order.pk):
+            if order_mark_paid(order_id=order.pk, locked_order=order) or order_pay_late(
+                order_id=order.pk, locked_order=order
+            ):
                 continue
             refund_open(
                 payment=payment,

@@ -15,6 +15,7 @@ from souk.orders.models import Order
 from souk.orders.services.lifecycle import order_refund_due, order_refund_settled
 from souk.payments.gateways import gateway_for
 from souk.payments.gateways.base import GatewayError, GatewayRejected, GatewayUnavailable
+from souk.payments.locks import refund_lock
 from souk.payments.models import Payment, PaymentTransaction, Refund
 from souk.payments.services.common import charge_of
 from souk.payments.services.log import transaction_log
@@ -128,7 +129,7 @@ def _refund_not_sent(
 def refund_settle_by_hand(*, refund_id: int, actor: User) -> bool:
     """An administrator paid the money back outside the gateway."""
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        refund = refund_lock(refund_id)
         if refund.status not in (Refund.Status.MANUAL, Refund.Status.FAILED):
             return False
         refund.status = Refund.Status.SUCCEEDED

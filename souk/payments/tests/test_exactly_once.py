@@ -26,7 +26,7 @@ from souk.orders.models import Order, OrderEvent
 from souk.orders.services.lifecycle import orders_expire
 from souk.orders.tests.factories import make_coupon, place_order
 from souk.payments.models import Payment, PaymentTransaction, Refund
-from souk.payments.services.capture import payment_verify
+from souk.payments.services.capture import payment_settle_paid, payment_verify
 from souk.payments.services.reconcile import payments_reconcile
 from souk.payments.tests.conftest import (
     PAYSTACK,
@@ -256,3 +256,31 @@ def test_a_late_payment_locks_order_coupon_variants_then_payment(
     assert order.status == "paid"
     first_locks = list(dict.fromkeys(tables))  # later ones re-lock rows already held
     assert first_locks == ["orders_order", "orders_coupon", "catalog_variant", "payments_payment"]
+
+
+def selects(call: Callable[[], Any]) -> list[tuple[str, bool]]:
+    """(table, locking?) of every SELECT `call` runs, in order."""
+    seen: list[tuple[str, bool]] = []
+
+    def spy(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.lstrip().startswith("SELECT") and " FROM " in sql:
+            table = sql.split(" FROM ", 1)[1].split()[0].strip('"')
+            seen.append((table, "FOR UPDATE" in sql))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        call()
+    return seen
+
+
+@pytest.mark.django_db
+def test_capturing_locks_each_order_once_and_reads_the_payment_once(paystack, checkout_payment):
+    payment, orders = checkout_payment
+
+    seen = selects(
+        lambda: payment_settle_paid(payment_id=payment.pk, amount=payment.amount, currency="USD")
+    )
+
+    assert_paid_once(payment, orders)
+    assert [row for row in seen if row[0] == "orders_order" and row[1]] == [("orders_order", True)]
+    assert [row for row in seen if row[0] == "payments_payment"] == [("payments_payment", True)]

@@ -1,0 +1,160 @@
+"""The one global lock order, and the helper every lock plan takes its row locks with.
+
+Every model whose rows are ever locked (`SELECT ... FOR UPDATE`) is listed in `LOCK_ORDER`,
+once. A transaction that locks rows of several models takes them in this order, and rows of
+one model in primary-key order, so two transactions that want the same rows wait for each
+other instead of deadlocking. Each app that locks has a `locks.py` with named lock plans
+(`@lock_plan(...)`) that declare the models they lock; a plan's declaration is checked against
+`LOCK_ORDER` when it is defined, and every lock it takes is checked against its declaration
+while it runs. Services call the plans and receive the locked rows; `select_for_update`
+appears nowhere else (a test scans the source).
+
+Every lock is taken with `SET LOCAL lock_timeout` (`settings.DB_LOCK_TIMEOUT_MS`): a row held
+too long raises PostgreSQL's `lock_not_available` (55P03), which the exception handler answers
+with 503 `service_unavailable`, instead of a worker waiting forever.
+
+`core` imports no app, so models are named by their "app_label.Model" label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Model, QuerySet
+
+# The global lock order: a transaction locks rows of an earlier model before a later one.
+LOCK_ORDER: tuple[str, ...] = (
+    "accounts.User",  # the address book of one user
+    "token_blacklist.OutstandingToken",
+    "accounts.OtpCode",
+    "catalog.Category",
+    "shops.Shop",  # before its products: closing a shop and changing a product meet here
+    "catalog.Product",
+    "catalog.SuggestName",  # a product's name is counted while the product is locked
+    "inventory.Purchase",
+    "payments.Refund",  # settled by hand before its order is updated
+    "orders.Cart",
+    "orders.Order",  # several orders in primary-key order
+    "orders.DeliverySchedule",
+    "orders.Coupon",
+    "catalog.Variant",  # stock, always by primary key
+    "inventory.InventoryAlert",
+    "payments.Payment",
+)
+
+LOCK_RANK = {label: rank for rank, label in enumerate(LOCK_ORDER)}
+
+M = TypeVar("M", bound=Model)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class LockOrderError(AssertionError):
+    """A lock plan declares or takes locks out of the global order (a programming error)."""
+
+
+@dataclass
+class _Running:
+    name: str
+    labels: tuple[str, ...]
+    taken: list[str] = field(default_factory=list)
+
+
+_current: ContextVar[_Running | None] = ContextVar("souk_lock_plan", default=None)
+
+# name -> the models it locks, in order; filled as the lock modules are imported
+PLANS: dict[str, tuple[str, ...]] = {}
+
+
+def check_order(labels: Iterable[str], *, name: str = "plan") -> tuple[str, ...]:
+    """The labels, if each is in `LOCK_ORDER` and they follow it; LockOrderError if not."""
+    labels = tuple(labels)
+    unknown = [label for label in labels if label not in LOCK_RANK]
+    if unknown:
+        raise LockOrderError(f"{name} locks {unknown}, which are not in LOCK_ORDER.")
+    ranks = [LOCK_RANK[label] for label in labels]
+    if ranks != sorted(ranks):
+        raise LockOrderError(f"{name} locks {list(labels)}, against the global lock order.")
+    return labels
+
+
+def lock_plan(*labels: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Declare a named lock plan: the models it locks, in the global order. While it runs,
+    every `lock_rows` call must lock one of them, never going back up the order."""
+
+    def decorate(plan: Callable[P, R]) -> Callable[P, R]:
+        name = f"{plan.__module__}.{plan.__qualname__}"
+        PLANS[name] = check_order(labels, name=name)
+
+        @wraps(plan)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            token = _current.set(_Running(name, PLANS[name]))
+            try:
+                return plan(*args, **kwargs)
+            finally:
+                _current.reset(token)
+
+        return run
+
+    return decorate
+
+
+def _label(model: type[Model]) -> str:
+    return model._meta.label
+
+
+def _record(label: str) -> None:
+    running = _current.get()
+    if running is None:
+        raise LockOrderError(f"{label} rows are locked outside a lock plan.")
+    if label not in running.labels:
+        raise LockOrderError(f"{running.name} locks {label}, which it does not declare.")
+    if running.taken and LOCK_RANK[label] < LOCK_RANK[running.taken[-1]]:
+        raise LockOrderError(f"{running.name} locks {label} after {running.taken[-1]}.")
+    running.taken.append(label)
+
+
+def lock_timeout_set() -> None:
+    """`SET LOCAL lock_timeout` for the rest of the current transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('lock_timeout', %s, true)", [f"{int(settings.DB_LOCK_TIMEOUT_MS)}ms"]
+        )
+
+
+def lock_rows(
+    source: type[M] | QuerySet[M],
+    pks: Iterable[Any] | None = None,
+    *,
+    of_self: bool = True,
+    skip_locked: bool = False,
+) -> list[M]:
+    """Lock the rows of `source` (a model, or a queryset to narrow and load them with),
+    restricted to `pks` when given, in primary-key order; the locked rows. Inside a lock
+    plan and a transaction."""
+    queryset: QuerySet[M] = (
+        source if isinstance(source, QuerySet) else source._default_manager.all()
+    )
+    _record(_label(queryset.model))
+    if pks is not None:
+        wanted = sorted(set(pks))
+        if not wanted:
+            return []
+        queryset = queryset.filter(pk__in=wanted)
+    lock_timeout_set()
+    locking = queryset.select_for_update(of=("self",) if of_self else (), skip_locked=skip_locked)
+    return list(locking.order_by("pk"))
+
+
+def lock_first(source: QuerySet[M], *, of_self: bool = True) -> M | None:
+    """Lock the first row of `source` in its own ordering (one row, so no order to keep
+    among its rows); None if there is none. Inside a lock plan and a transaction."""
+    _record(_label(source.model))
+    lock_timeout_set()
+    return source.select_for_update(of=("self",) if of_self else ()).first()

@@ -1,0 +1,152 @@
+"""The one lock plan (DESIGN.md 3): rows are locked only in lock modules, through named plans
+that follow the single global order in souk.core.locking."""
+
+from __future__ import annotations
+
+import ast
+from importlib import import_module
+from importlib.util import find_spec
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.db import OperationalError, connection, transaction
+
+from souk.core.exceptions import is_lock_timeout
+from souk.core.locking import (
+    LOCK_ORDER,
+    PLANS,
+    LockOrderError,
+    check_order,
+    lock_plan,
+    lock_rows,
+)
+from souk.core.models import IdempotencyRecord
+
+SOUK = Path(__file__).resolve().parents[2]
+
+
+def _is_lock_module(path: Path) -> bool:
+    relative = path.relative_to(SOUK)
+    return (
+        path.name == "locks.py"
+        or "locks" in relative.parts[:-1]
+        or relative == Path("core/locking.py")
+    )
+
+
+def _select_for_update_calls(path: Path) -> list[int]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == "select_for_update"
+    ]
+
+
+def _lock_modules() -> list[str]:
+    found = []
+    for config in apps.get_app_configs():
+        if config.name.startswith("souk.") and find_spec(f"{config.name}.locks") is not None:
+            found.append(f"{config.name}.locks")
+    return found
+
+
+def test_rows_are_locked_only_in_lock_modules():
+    sources = [
+        path
+        for path in SOUK.rglob("*.py")
+        if "tests" not in path.relative_to(SOUK).parts and not _is_lock_module(path)
+    ]
+    assert len(sources) > 100  # the scan reads the whole package
+
+    outside = {
+        str(path.relative_to(SOUK)): lines
+        for path in sources
+        if (lines := _select_for_update_calls(path))
+    }
+
+    assert outside == {}
+
+
+def test_every_lock_plan_follows_the_global_order():
+    for module in _lock_modules():
+        import_module(module)
+
+    assert sorted(_lock_modules()) == [
+        "souk.accounts.locks",
+        "souk.catalog.locks",
+        "souk.inventory.locks",
+        "souk.orders.locks",
+        "souk.payments.locks",
+        "souk.shops.locks",
+    ]
+    for name, labels in PLANS.items():
+        assert check_order(labels, name=name) == labels
+    assert PLANS["souk.catalog.locks.shop_product_lock"] == ("shops.Shop", "catalog.Product")
+    assert PLANS["souk.payments.locks.payment_capture_lock"] == (
+        "orders.Order",
+        "orders.Coupon",
+        "catalog.Variant",
+        "payments.Payment",
+    )
+
+
+def test_every_model_in_the_global_order_exists_once():
+    assert len(set(LOCK_ORDER)) == len(LOCK_ORDER)
+    for label in LOCK_ORDER:
+        assert apps.get_model(label)._meta.label == label
+
+
+def test_a_plan_against_the_global_order_is_refused_when_it_is_written():
+    with pytest.raises(LockOrderError, match="against the global lock order"):
+
+        @lock_plan("catalog.Product", "shops.Shop")
+        def product_then_shop() -> None:
+            return None
+
+    with pytest.raises(LockOrderError, match="not in LOCK_ORDER"):
+
+        @lock_plan("catalog.ProductImage")
+        def images() -> None:
+            return None
+
+
+@pytest.mark.django_db
+def test_a_plan_may_lock_only_what_it_declares(user_factory):
+    @lock_plan("accounts.User")
+    def users_then_records() -> None:
+        lock_rows(IdempotencyRecord, [1])
+
+    with transaction.atomic(), pytest.raises(LockOrderError, match="does not declare"):
+        users_then_records()
+    with transaction.atomic(), pytest.raises(LockOrderError, match="outside a lock plan"):
+        lock_rows(IdempotencyRecord, [1])
+
+
+@pytest.mark.django_db
+def test_a_plan_sets_the_lock_timeout_for_its_transaction(settings, user_factory):
+    settings.DB_LOCK_TIMEOUT_MS = 1234
+    user = user_factory()
+
+    @lock_plan("accounts.User")
+    def user_lock() -> list[object]:
+        return list(lock_rows(type(user), [user.pk, user.pk]))
+
+    with transaction.atomic():
+        assert user_lock() == [user]
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            assert cursor.fetchone() == ("1234ms",)
+
+
+@pytest.mark.django_db
+def test_a_lock_timeout_is_told_apart_from_other_database_errors():
+    with transaction.atomic(), connection.cursor() as cursor:
+        sid = transaction.savepoint()  # the failed statement is rolled back to here
+        with pytest.raises(OperationalError) as raised:
+            cursor.execute("DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '55P03'; END $$")
+        transaction.savepoint_rollback(sid)
+
+    assert is_lock_timeout(raised.value)
+    assert not is_lock_timeout(OperationalError("connection refused"))
