@@ -155,12 +155,8 @@ def test_the_default_order_list_is_own_orders_or_all_for_admins(
 
     listed = set(policy.listed_orders(user, Order.objects.all()).values_list("pk", flat=True))
 
-    assert listed == {
-        "none": set(),
-        "own": {order.pk},
-        "other": {other.pk},
-        "all": {order.pk, other.pk},
-    }[expected]
+    by_name = {"none": set(), "own": {order.pk}, "other": {other.pk}, "all": {order.pk, other.pk}}
+    assert listed == by_name[expected]
 
 
 @pytest.mark.parametrize(
