@@ -18,10 +18,10 @@ from django.utils.text import slugify
 
 from souk.accounts.models import User
 from souk.catalog.models import Category, Product, Variant
+from souk.catalog.policy import require_catalog_editor
 from souk.catalog.services.stock import variant_stock_initialize, variant_stock_set
 from souk.catalog.services.vocabulary import names_add, names_remove, terms_add
-from souk.core.exceptions import Conflict, PermissionDeniedError
-from souk.core.permissions import is_platform_admin, shop_role
+from souk.core.exceptions import Conflict
 from souk.shops.geo import point_safe
 from souk.shops.models import Shop
 from souk.shops.services import shop_product_count_adjust
@@ -29,14 +29,6 @@ from souk.shops.services import shop_product_count_adjust
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 PRODUCT_FIELDS = ("name", "description", "category", "attributes", "location")
 VARIANT_FIELDS = ("sku", "price", "attributes", "position")
-
-
-def require_editor(*, user: User, shop: Shop) -> None:
-    """Members of the shop and platform administrators change its catalog."""
-    if shop_role(user, shop) is None and not is_platform_admin(user):
-        raise PermissionDeniedError(
-            "Only members of this shop or administrators may change its catalog."
-        )
 
 
 def category_text(category: Category) -> str:
@@ -92,7 +84,7 @@ def _variant_specs(data: dict[str, Any]) -> list[dict[str, Any]]:
 def product_create(*, actor: User, data: dict[str, Any]) -> Product:
     """Create a product with its variants (one default variant for a simple product)."""
     shop: Shop = data["shop"]
-    require_editor(user=actor, shop=shop)
+    require_catalog_editor(user=actor, shop=shop)
     category: Category = data["category"]
     specs = _variant_specs(data)
     field = "variants" if data.get("variants") else "sku"
@@ -145,7 +137,7 @@ def product_create(*, actor: User, data: dict[str, Any]) -> Product:
 
 
 def product_update(*, actor: User, product: Product, data: dict[str, Any]) -> Product:
-    require_editor(user=actor, shop=product.shop)
+    require_catalog_editor(user=actor, shop=product.shop)
     with transaction.atomic():
         product = _lock_product(product)
         old_name = product.name
@@ -187,7 +179,7 @@ def _update_single_variant(*, actor: User, product: Product, data: dict[str, Any
 
 def product_delete(*, actor: User, product: Product) -> None:
     """Soft delete: gone from listings and carts; order history keeps pointing at it."""
-    require_editor(user=actor, shop=product.shop)
+    require_catalog_editor(user=actor, shop=product.shop)
     with transaction.atomic():
         product = _lock_product(product)
         now = timezone.now()
@@ -261,7 +253,7 @@ def _free_sku(product: Product) -> str:
 
 
 def variant_create(*, actor: User, product: Product, data: dict[str, Any]) -> Variant:
-    require_editor(user=actor, shop=product.shop)
+    require_catalog_editor(user=actor, shop=product.shop)
     with transaction.atomic():
         product = _lock_product(product)
         position = Variant.objects.filter(product=product).count()
@@ -317,7 +309,7 @@ def _variant_apply(
 def variant_update(
     *, actor: User, product: Product, variant: Variant, data: dict[str, Any]
 ) -> Variant:
-    require_editor(user=actor, shop=product.shop)
+    require_catalog_editor(user=actor, shop=product.shop)
     with transaction.atomic():
         product = _lock_product(product)
         variant = Variant.objects.get(pk=variant.pk)
@@ -325,7 +317,7 @@ def variant_update(
 
 
 def variant_delete(*, actor: User, product: Product, variant: Variant) -> None:
-    require_editor(user=actor, shop=product.shop)
+    require_catalog_editor(user=actor, shop=product.shop)
     with transaction.atomic():
         product = _lock_product(product)
         if Variant.objects.filter(product=product).count() <= 1:
