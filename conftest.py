@@ -124,6 +124,31 @@ def staff(db, user_factory, shop):
 
 
 @pytest.fixture
+def removed_staff(db, user_factory, shop):
+    """An artisan who was staff of `shop` and has been removed (a soft-deleted membership)."""
+    from souk.shops.tests.factories import add_staff
+
+    user = user_factory(role="artisan")
+    add_staff(shop, user).soft_delete()
+    return user
+
+
+@pytest.fixture
+def as_role(request, db):
+    """The user playing `role` ("anonymous" is Django's anonymous user; the others name
+    fixtures: customer, other_artisan, staff, artisan (the owner), removed_staff,
+    admin_user)."""
+    from django.contrib.auth.models import AnonymousUser
+
+    def user_for(role: str) -> Any:
+        if role == "anonymous":
+            return AnonymousUser()
+        return request.getfixturevalue(role)
+
+    return user_for
+
+
+@pytest.fixture
 def other_artisan(db, user_factory, shop_factory):
     """An artisan who owns a different shop."""
     user = user_factory(role="artisan")

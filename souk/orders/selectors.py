@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from souk.accounts.models import User
-from souk.core.permissions import is_platform_admin
+from souk.orders import policy
 from souk.orders.models import Checkout, Coupon, DeliverySchedule, Order, OrderItem
-from souk.shops.models import Shop, ShopMember
+from souk.shops.models import Shop
 
 
 def _base() -> QuerySet[Order]:
@@ -21,10 +21,7 @@ def _base() -> QuerySet[Order]:
 
 def orders_visible(*, user: User) -> QuerySet[Order]:
     """Orders the user placed, plus those of shops they belong to; all for administrators."""
-    if is_platform_admin(user):
-        return _base()
-    member_of = ShopMember.objects.filter(user=user).values("shop_id")
-    return _base().filter(Q(customer=user) | Q(shop_id__in=member_of))
+    return policy.visible_orders(user, _base())
 
 
 def order_get(*, user: User, order_id: int) -> Order | None:
@@ -41,12 +38,7 @@ def order_list(
 ) -> QuerySet[Order]:
     """The caller's own orders; with `shop`, that shop's (caller must be a member); all for
     administrators without `shop`."""
-    if shop is not None:
-        orders = _base().filter(shop=shop)
-    elif is_platform_admin(user):
-        orders = _base()
-    else:
-        orders = _base().filter(customer=user)
+    orders = policy.listed_orders(user, _base()) if shop is None else _base().filter(shop=shop)
     if status:
         orders = orders.filter(status=status)
     if created_after:
@@ -74,11 +66,7 @@ def delivery_of(order: Order) -> DeliverySchedule:
 
 
 def coupons_visible(*, user: User) -> QuerySet[Coupon]:
-    coupons = Coupon.objects.select_related("shop")
-    if is_platform_admin(user):
-        return coupons
-    member_of = ShopMember.objects.filter(user=user).values("shop_id")
-    return coupons.filter(shop_id__in=member_of)
+    return policy.visible_coupons(user, Coupon.objects.select_related("shop"))
 
 
 def customer_received(*, user: User, product_id: int) -> bool:

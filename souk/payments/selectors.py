@@ -5,7 +5,7 @@ import re
 from django.db.models import Prefetch, QuerySet
 
 from souk.accounts.models import User
-from souk.core.permissions import is_platform_admin
+from souk.payments import policy
 from souk.payments.models import Payment, PaymentTransaction, Refund, SandboxCharge
 
 # What our references look like (`SK` + date + hex); anything else names no charge.
@@ -14,9 +14,7 @@ SANDBOX_REFERENCE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 def payments_visible(*, user: User) -> QuerySet[Payment]:
     """The caller's own payments; administrators see all."""
-    payments = (
-        Payment.objects.all() if is_platform_admin(user) else Payment.objects.filter(user=user)
-    )
+    payments = policy.visible_payments(user, Payment.objects.all())
     return payments.prefetch_related(
         Prefetch("transactions", queryset=PaymentTransaction.objects.order_by("id")),
         Prefetch("refunds", queryset=Refund.objects.order_by("id")),

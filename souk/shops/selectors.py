@@ -7,6 +7,7 @@ from django.db.models import F, QuerySet
 
 from souk.accounts.models import User
 from souk.shops.models import Shop, ShopMember
+from souk.shops.policy import member_shop_ids
 
 
 def shop_base() -> QuerySet[Shop]:
@@ -34,7 +35,7 @@ def shop_list(
     if owner is not None:
         shops = shops.filter(owner=owner)
     if member is not None:
-        shops = shops.filter(pk__in=ShopMember.objects.filter(user=member).values("shop_id"))
+        shops = shops.filter(pk__in=member_shop_ids(member))
     if search:
         query = SearchQuery(search, search_type="websearch", config="english")
         shops = (
@@ -57,7 +58,3 @@ def shop_member_latest(*, shop: Shop, user_id: int) -> ShopMember | None:
         .order_by(F("deleted_at").desc(nulls_first=True), "-id")
         .first()
     )
-
-
-def member_shop_ids(*, user: User) -> list[int]:
-    return list(ShopMember.objects.filter(user=user).values_list("shop_id", flat=True))

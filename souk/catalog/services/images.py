@@ -18,7 +18,7 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from souk.accounts.models import User
 from souk.catalog.locks import product_lock
 from souk.catalog.models import Product, ProductImage
-from souk.catalog.services.products import require_editor
+from souk.catalog.policy import require_catalog_editor
 
 FORMATS = {"JPEG": ("jpg", "JPEG"), "PNG": ("png", "PNG"), "WEBP": ("webp", "WEBP")}
 
@@ -133,7 +133,7 @@ def image_prepare(upload: UploadedFile) -> tuple[Encoded, str]:
 def image_add(
     *, actor: User, product: Product, upload: UploadedFile, alt: str = ""
 ) -> ProductImage:
-    require_editor(user=actor, shop=product.shop)
+    require_catalog_editor(user=actor, shop=product.shop)
     encoded, _ = image_prepare(upload)
     with transaction.atomic():
         product_lock(product_id=product.pk)
@@ -161,7 +161,7 @@ def _delete_files(*names: str) -> None:
 
 def image_delete(*, actor: User, image: ProductImage) -> None:
     """Soft delete: the photo leaves the product; its files stay, so it can be restored."""
-    require_editor(user=actor, shop=image.product.shop)
+    require_catalog_editor(user=actor, shop=image.product.shop)
     with transaction.atomic():
         image.soft_delete()
 

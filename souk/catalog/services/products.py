@@ -20,9 +20,9 @@ from souk.accounts.models import User
 from souk.catalog.hooks import variant_stock_initialize, variant_stock_set
 from souk.catalog.locks import product_lock, shop_product_lock
 from souk.catalog.models import Category, Product, Variant
+from souk.catalog.policy import require_catalog_editor
 from souk.catalog.services.vocabulary import names_add, names_remove, terms_add
-from souk.core.exceptions import Conflict, PermissionDeniedError
-from souk.core.permissions import is_platform_admin, shop_role
+from souk.core.exceptions import Conflict
 from souk.shops.geo import point_safe
 from souk.shops.models import Shop
 from souk.shops.services import shop_product_count_adjust
@@ -30,14 +30,6 @@ from souk.shops.services import shop_product_count_adjust
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 PRODUCT_FIELDS = ("name", "description", "category", "attributes", "location")
 VARIANT_FIELDS = ("sku", "price", "attributes", "position")
-
-
-def require_editor(*, user: User, shop: Shop) -> None:
-    """Members of the shop and platform administrators change its catalog."""
-    if shop_role(user, shop) is None and not is_platform_admin(user):
-        raise PermissionDeniedError(
-            "Only members of this shop or administrators may change its catalog."
-        )
 
 
 def category_text(category: Category) -> str:
@@ -93,7 +85,7 @@ def _variant_specs(data: dict[str, Any]) -> list[dict[str, Any]]:
 def product_create(*, actor: User, data: dict[str, Any]) -> Product:
     """Create a product with its variants (one default variant for a simple product)."""
     shop: Shop = data["shop"]
-    require_editor(user=actor, shop=shop)
+    require_catalog_editor(user=actor, shop=shop)
     category: Category = data["category"]
     specs = _variant_specs(data)
     field = "variants" if data.get("variants") else "sku"
@@ -148,7 +140,7 @@ def product_create(*, actor: User, data: dict[str, Any]) -> Product:
 
 
 def product_update(*, actor: User, product: Product, data: dict[str, Any]) -> Product:
-    require_editor(user=actor, shop=product.shop)
+    require_catalog_editor(user=actor, shop=product.shop)
     with transaction.atomic():
         product = _lock_product(product)
         old_name = product.name
@@ -190,7 +182,7 @@ def _update_single_variant(*, actor: User, product: Product, data: dict[str, Any
 
 def product_delete(*, actor: User, product: Product) -> None:
     """Soft delete: gone from listings and carts; order history keeps pointing at it."""
-    require_editor(user=actor, shop=product.shop)
+    require_catalog_editor(user=actor, shop=product.shop)
     with transaction.atomic():
         product = shop_product_lock(shop_id=product.shop_id, product_id=product.pk).product
         now = timezone.now()
@@ -266,7 +258,7 @@ def _free_sku(product: Product) -> str:
 
 
 def variant_create(*, actor: User, product: Product, data: dict[str, Any]) -> Variant:
-    require_editor(user=actor, shop=product.shop)
+    require_catalog_editor(user=actor, shop=product.shop)
     with transaction.atomic():
         product = _lock_product(product)
         position = Variant.objects.filter(product=product).count()
@@ -324,7 +316,7 @@ def _variant_apply(
 def variant_update(
     *, actor: User, product: Product, variant: Variant, data: dict[str, Any]
 ) -> Variant:
-    require_editor(user=actor, shop=product.shop)
+    require_catalog_editor(user=actor, shop=product.shop)
     with transaction.atomic():
         product = _lock_product(product)
         variant = Variant.objects.get(pk=variant.pk)
@@ -332,7 +324,7 @@ def variant_update(
 
 
 def variant_delete(*, actor: User, product: Product, variant: Variant) -> None:
-    require_editor(user=actor, shop=product.shop)
+    require_catalog_editor(user=actor, shop=product.shop)
     with transaction.atomic():
         product = _lock_product(product)
         if Variant.objects.filter(product=product).count() <= 1:

@@ -9,13 +9,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 
 from souk.accounts.models import User
+from souk.catalog import policy
 from souk.catalog.hooks import customer_received
 from souk.catalog.locks import shop_product_lock
 from souk.catalog.models import SCORE_PRIOR_MEAN, SCORE_PRIOR_WEIGHT, Product, Review
 from souk.catalog.services.vocabulary import names_rescore
 from souk.core.exceptions import Conflict, PermissionDeniedError
-from souk.core.permissions import is_platform_admin
-from souk.shops.models import Shop, ShopMember
+from souk.shops.models import Shop
 
 TWO = Decimal("0.01")
 
@@ -29,7 +29,7 @@ def review_create(
 ) -> Review:
     if not customer_received.handler(user=customer, product_id=product.pk):
         raise PermissionDeniedError("Only customers who received this product may review it.")
-    if ShopMember.objects.filter(shop_id=product.shop_id, user=customer).exists():
+    if policy.is_reviewing_own_shop(customer, product):
         raise PermissionDeniedError("Members of a shop do not review its products.")
     with transaction.atomic():
         locked, shop = _lock(product, deleted=False)
@@ -72,8 +72,7 @@ def _lock(product: Product, *, deleted: bool = True) -> tuple[Product, Shop]:
 
 def review_delete(*, actor: User, review: Review) -> None:
     """Soft delete (its author or an administrator); the ratings forget it."""
-    if review.customer_id != actor.pk and not is_platform_admin(actor):
-        raise PermissionDeniedError("Only the review's author or administrators delete it.")
+    policy.require_review_delete(user=actor, review=review)
     with transaction.atomic():
         locked, shop = _lock(review.product)
         review.soft_delete()

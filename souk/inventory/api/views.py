@@ -11,7 +11,6 @@ from rest_framework.response import Response
 from souk.accounts.api.auth import request_user
 from souk.core.exceptions import NotFound, PermissionDeniedError
 from souk.core.pagination import PageNumberPagination, PrefetchedPage
-from souk.core.permissions import IsShopMember, is_platform_admin
 from souk.inventory import policy, selectors
 from souk.inventory.api import serializers as s
 from souk.inventory.models import InventoryAlert, Purchase, StockMovement
@@ -37,7 +36,7 @@ def stock_shop(request: Request, shop_id: int) -> Shop:
 @extend_schema(tags=["inventory"])
 class ShopInventoryView(ShopObjectMixin, GenericAPIView):
     serializer_class = s.InventoryRowSerializer
-    permission_classes = [IsAuthenticated, IsShopMember]
+    permission_classes = [IsAuthenticated]
     queryset = Shop.objects.none()
 
     @extend_schema(
@@ -47,11 +46,11 @@ class ShopInventoryView(ShopObjectMixin, GenericAPIView):
         "orders and whether it is low. Cached; a stock change shows on the next read.",
     )
     def get(self, request: Request, pk: int) -> Response:
+        shop = self.get_permission_shop()
+        policy.require_inventory_page(user=request.user, shop=shop)
         paginator = PageNumberPagination()
         offset, limit = paginator.window(request)
-        found = selectors.shop_inventory(
-            shop=self.get_permission_shop(), offset=offset, limit=limit
-        )
+        found = selectors.shop_inventory(shop=shop, offset=offset, limit=limit)
         page = paginator.paginate_queryset(
             PrefetchedPage(count=found["count"], offset=offset, rows=found["rows"]),
             request,
@@ -78,7 +77,7 @@ class AlertListView(GenericAPIView):
         query = s.AlertQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         shop_id = query.validated_data.get("shop")
-        if shop_id is None and not is_platform_admin(request.user):
+        if shop_id is None and not policy.may_list_every_shop(request.user):
             raise ValidationError({"shop": ["This field is required."]})
         shop = None if shop_id is None else stock_shop(request, shop_id)
         paginator = PageNumberPagination()

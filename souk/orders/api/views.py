@@ -10,10 +10,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from souk.accounts.api.auth import request_user
-from souk.core.exceptions import NotFound, PermissionDeniedError
+from souk.core.exceptions import NotFound
 from souk.core.idempotency import ResultRecorder, idempotent
-from souk.core.permissions import IsShopMemberOrAdmin, is_platform_admin, shop_role
-from souk.orders import selectors
+from souk.core.permissions import IsShopMemberOrAdmin
+from souk.orders import policy, selectors
 from souk.orders.api import serializers as s
 from souk.orders.models import Coupon, Order
 from souk.orders.services import cart as cart_services
@@ -225,8 +225,7 @@ class OrderListView(GenericAPIView):
             shop = shop_get(shop_id=params.pop("shop"))
             if shop is None:
                 raise NotFound("No such shop.")
-            if not is_platform_admin(user) and shop_role(user, shop) is None:
-                raise PermissionDeniedError("Only members of this shop may list its orders.")
+            policy.require_shop_orders_access(user=user, shop=shop)
         orders = selectors.order_list(user=user, shop=shop, **params)
         page = self.paginate_queryset(orders)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -273,16 +272,6 @@ class OrderObjectMixin:
             self._order = order
         return self._order
 
-    def roles(self, request: Request) -> tuple[bool, bool, bool]:
-        """(buyer, member, administrator) for the caller on this order."""
-        user = request_user(request)
-        order = self.get_order(request)
-        return (
-            order.customer_id == user.pk,
-            shop_role(user, order.shop) is not None,
-            is_platform_admin(user),
-        )
-
 
 @extend_schema(tags=["orders"])
 class OrderDetailView(OrderObjectMixin, GenericAPIView):
@@ -299,9 +288,9 @@ class OrderDetailView(OrderObjectMixin, GenericAPIView):
         "restorable with `POST /api/orders/{id}/restore/` or in the Django admin).",
     )
     def delete(self, request: Request, pk: int) -> Response:
-        if not self.roles(request)[2]:
-            raise PermissionDeniedError("Only administrators delete orders.")
-        lifecycle.order_soft_delete(order_id=self.get_order(request).pk)
+        order = self.get_order(request)
+        policy.require_order_delete(user=request_user(request))
+        lifecycle.order_soft_delete(order_id=order.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -319,10 +308,10 @@ class OrderRestoreView(GenericAPIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         user = request_user(request)
-        if not is_platform_admin(user):
+        if not policy.can_restore_order(user):
             if selectors.order_get(user=user, order_id=pk) is None:
                 raise NotFound("No such order.")
-            raise PermissionDeniedError("Only administrators restore orders.")
+            policy.require_order_restore(user=user)
         lifecycle.order_restore(order_id=pk)
         return Response(self.get_serializer(selectors.order_get(user=user, order_id=pk)).data)
 
@@ -357,9 +346,9 @@ class OrderStatusView(OrderObjectMixin, GenericAPIView):
         description=STATUS_NOTE,
     )
     def post(self, request: Request, pk: int) -> Response:
-        _, member, admin = self.roles(request)
-        if not (member or admin):
-            raise PermissionDeniedError("Only the shop's members change an order's status.")
+        policy.require_order_status_change(
+            user=request_user(request), order=self.get_order(request)
+        )
         data = s.StatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         lifecycle.order_transition(
@@ -386,13 +375,15 @@ class OrderDeliveryView(OrderObjectMixin, GenericAPIView):
         "unchanged are ignored; changing another role's field is 403.",
     )
     def put(self, request: Request, pk: int) -> Response:
-        buyer, member, _ = self.roles(request)
-        if not (buyer or member):
-            raise PermissionDeniedError("Only the buyer and the shop's members edit delivery.")
+        user, order = request_user(request), self.get_order(request)
+        policy.require_delivery_edit(user=user, order=order)
         data = s.DeliveryUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         schedule = delivery_update(
-            order_id=pk, data=dict(data.validated_data), as_buyer=buyer, as_member=member
+            order_id=pk,
+            data=dict(data.validated_data),
+            as_buyer=policy.is_buyer(user, order),
+            as_member=policy.is_order_member(user, order),
         )
         return Response(self.get_serializer(schedule).data)
 
@@ -439,8 +430,7 @@ class CouponListView(GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         user = request_user(request)
-        if not coupon_services.may_manage_any(user):
-            raise PermissionDeniedError("Only shop members and administrators manage coupons.")
+        policy.require_any_coupon_manager(user=user)
         page = self.paginate_queryset(selectors.coupons_visible(user=user))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -509,9 +499,9 @@ class CouponRestoreView(GenericAPIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         user = request_user(request)
-        if not is_platform_admin(user):
+        if not policy.can_restore_coupon(user):
             if not selectors.coupons_visible(user=user).filter(pk=pk).exists():
                 raise NotFound("No such coupon.")
-            raise PermissionDeniedError("Only administrators restore coupons.")
+            policy.require_coupon_restore(user=user)
         coupon = coupon_services.coupon_restore(actor=user, coupon_id=pk)
         return Response(self.get_serializer(coupon).data)

@@ -11,11 +11,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from souk.accounts.models import User
-from souk.core.exceptions import Conflict, NotFound, PermissionDeniedError
-from souk.core.permissions import is_platform_admin, shop_role
+from souk.core.exceptions import Conflict, NotFound
+from souk.orders import policy
 from souk.orders.locks import coupon_lock
 from souk.orders.models import Coupon
-from souk.shops.models import Shop, ShopMember
 
 FIELDS = (
     "code",
@@ -30,17 +29,6 @@ FIELDS = (
 )
 
 
-def _may_manage(user: User, shop: Shop | None) -> bool:
-    if is_platform_admin(user):
-        return True
-    return shop is not None and shop_role(user, shop) is not None
-
-
-def may_manage_any(user: User) -> bool:
-    """Whether the user manages any coupons at all (an administrator or a shop member)."""
-    return is_platform_admin(user) or ShopMember.objects.filter(user=user).exists()
-
-
 def _validate(values: dict[str, Any]) -> None:
     if values.get("kind") == Coupon.Kind.PERCENT and values.get("value", 0) > Decimal("100"):
         raise ValidationError({"value": ["A percentage is at most 100."]})
@@ -51,10 +39,11 @@ def _validate(values: dict[str, Any]) -> None:
 
 def coupon_create(*, actor: User, data: dict[str, Any]) -> Coupon:
     shop = data.get("shop")
-    if not _may_manage(actor, shop):
-        raise PermissionDeniedError(
-            "Only administrators create platform-wide coupons; members, their shop's."
-        )
+    policy.require_coupon_manager(
+        user=actor,
+        shop=shop,
+        message="Only administrators create platform-wide coupons; members, their shop's.",
+    )
     values = {key: data[key] for key in FIELDS if key in data}
     values["code"] = values["code"].strip().upper()
     _validate(values)
@@ -66,10 +55,13 @@ def coupon_create(*, actor: User, data: dict[str, Any]) -> Coupon:
 
 
 def coupon_update(*, actor: User, coupon: Coupon, data: dict[str, Any]) -> Coupon:
-    if not _may_manage(actor, coupon.shop):
-        raise PermissionDeniedError("You may not change this coupon.")
-    if "shop" in data and data["shop"] != coupon.shop and not _may_manage(actor, data["shop"]):
-        raise PermissionDeniedError("You may not move this coupon to that shop.")
+    policy.require_coupon_manager(
+        user=actor, shop=coupon.shop, message="You may not change this coupon."
+    )
+    if "shop" in data and data["shop"] != coupon.shop:
+        policy.require_coupon_manager(
+            user=actor, shop=data["shop"], message="You may not move this coupon to that shop."
+        )
     values = {key: data[key] for key in FIELDS if key in data}
     if "code" in values:
         values["code"] = values["code"].strip().upper()
@@ -90,16 +82,16 @@ def coupon_update(*, actor: User, coupon: Coupon, data: dict[str, Any]) -> Coupo
 
 
 def coupon_delete(*, actor: User, coupon: Coupon) -> None:
-    if not _may_manage(actor, coupon.shop):
-        raise PermissionDeniedError("You may not delete this coupon.")
+    policy.require_coupon_manager(
+        user=actor, shop=coupon.shop, message="You may not delete this coupon."
+    )
     Coupon.objects.filter(pk=coupon.pk).update(deleted_at=timezone.now())
 
 
 def coupon_restore(*, actor: User, coupon_id: int) -> Coupon:
     """Administrators bring a soft-deleted coupon back (a live one is left as it is). If a
     live coupon has taken its code meanwhile, that is a 409 `conflict` and nothing changes."""
-    if not is_platform_admin(actor):
-        raise PermissionDeniedError("Only administrators restore coupons.")
+    policy.require_coupon_restore(user=actor)
     with transaction.atomic():
         try:
             coupon = coupon_lock(coupon_id)
