@@ -7,8 +7,7 @@ from celery import shared_task
 from souk.accounts.services import otp as otp_services
 
 
-# The code travels as an argument: never written to a log (see enqueue_on_commit).
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5, log_args=False)
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def otp_send(otp_id: int, code: str) -> bool:
     return otp_services.otp_deliver(otp_id=otp_id, code=code)
 

@@ -11,20 +11,20 @@ from django.db import transaction
 logger = logging.getLogger("souk.tasks")
 
 
-def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
+def enqueue_on_commit(task: Task, *args: Any, log_args: bool = True, **kwargs: Any) -> None:
     """Queue `task` once the surrounding transaction commits (at once outside one); if it
     rolls back, nothing is queued.
 
     The commit has happened by then, so a broker that cannot be reached must not turn the
     request into an error: the failure is logged (task name and arguments) and the request
-    answers what it committed. A task declared with `log_args=False` (one that carries a
-    secret, such as a one-time code) is logged by name alone."""
+    answers what it committed. With `log_args=False` (arguments that carry a secret, such as
+    a one-time code) the task is logged by name alone."""
 
     def send() -> None:
         try:
             task.delay(*args, **kwargs)
         except Exception:
-            if getattr(task, "log_args", True):
+            if log_args:
                 logger.exception(
                     "could not queue task %s args=%r kwargs=%r after commit",
                     task.name,

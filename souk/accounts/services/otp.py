@@ -102,7 +102,7 @@ def otp_request(*, target: str, purpose: str) -> OtpIssued | None:
             created_at=now,
             expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
         )
-        enqueue_on_commit(otp_send, otp.pk, code)
+        enqueue_on_commit(otp_send, otp.pk, code, log_args=False)  # the code is a secret
     return OtpIssued(otp_id=otp.pk, code=code)
 
 
