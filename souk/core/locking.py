@@ -9,6 +9,11 @@ other instead of deadlocking. Each app that locks has a `locks.py` with named lo
 while it runs. Services call the plans and receive the locked rows; `select_for_update`
 appears nowhere else (a test scans the source).
 
+Rows are locked FOR NO KEY UPDATE, as PostgreSQL's own UPDATE locks them: plans still exclude
+each other, but a foreign-key check of another transaction (FOR KEY SHARE, taken at COMMIT for
+Django's deferred constraints) neither waits for a plan nor makes one wait, so the two cannot
+deadlock.
+
 Every lock is taken with `SET LOCAL lock_timeout` (`settings.DB_LOCK_TIMEOUT_MS`): a row held
 too long raises PostgreSQL's `lock_not_available` (55P03), which the exception handler answers
 with 503 `service_unavailable`, instead of a worker waiting forever.
@@ -148,7 +153,9 @@ def lock_rows(
             return []
         queryset = queryset.filter(pk__in=wanted)
     lock_timeout_set()
-    locking = queryset.select_for_update(of=("self",) if of_self else (), skip_locked=skip_locked)
+    locking = queryset.select_for_update(
+        of=("self",) if of_self else (), skip_locked=skip_locked, no_key=True
+    )
     return list(locking.order_by("pk"))
 
 
@@ -157,4 +164,4 @@ def lock_first(source: QuerySet[M], *, of_self: bool = True) -> M | None:
     among its rows); None if there is none. Inside a lock plan and a transaction."""
     _record(_label(source.model))
     lock_timeout_set()
-    return source.select_for_update(of=("self",) if of_self else ()).first()
+    return source.select_for_update(of=("self",) if of_self else (), no_key=True).first()

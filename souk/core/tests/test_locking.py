@@ -150,3 +150,37 @@ def test_a_lock_timeout_is_told_apart_from_other_database_errors():
 
     assert is_lock_timeout(raised.value)
     assert not is_lock_timeout(OperationalError("connection refused"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_waits_for_no_foreign_key_check_of_another_transaction(settings, user_factory):
+    """Rows are locked FOR NO KEY UPDATE: another transaction's foreign-key check on them (FOR
+    KEY SHARE, which Django's deferred constraints take at COMMIT, after that transaction
+    locked other rows) never waits for the lock plan, nor the plan for it, so the two cannot
+    deadlock. A FOR UPDATE lock here timed out behind the key-share lock."""
+    import psycopg
+
+    settings.DB_LOCK_TIMEOUT_MS = 300
+    user = user_factory()
+    conf = connection.settings_dict
+    other = psycopg.connect(
+        dbname=conf["NAME"],
+        user=conf["USER"],
+        password=conf["PASSWORD"],
+        host=conf["HOST"],
+        port=conf["PORT"] or 5432,
+    )
+    try:
+        other.execute(
+            "SELECT 1 FROM accounts_user WHERE id = %s FOR KEY SHARE", [user.pk]
+        )  # as a foreign-key check does
+
+        @lock_plan("accounts.User")
+        def user_lock() -> list[object]:
+            return list(lock_rows(type(user), [user.pk]))
+
+        with transaction.atomic():
+            assert user_lock() == [user]
+    finally:
+        other.rollback()
+        other.close()
