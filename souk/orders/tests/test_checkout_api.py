@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 
 from souk.catalog.models import Product, Variant
 from souk.core.models import IdempotencyRecord
+from souk.core.testing import assert_problem
 from souk.inventory.models import StockMovement
 from souk.inventory.services.stock import stock_set
 from souk.inventory.tests.factories import ledger_mismatches
@@ -34,15 +35,6 @@ ORDERS = "/api/orders/"
 ITEMS = "/api/cart/items/"
 PROBLEM = "application/problem+json"
 pytestmark = pytest.mark.django_db
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    return body
 
 
 def stock(*variants):
