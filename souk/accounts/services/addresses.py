@@ -10,18 +10,7 @@ from django.db import transaction
 from souk.accounts.identifiers import is_country_code, normalize_phone
 from souk.accounts.models import Address, User
 
-ADDRESS_FIELDS = (
-    "label",
-    "recipient",
-    "phone",
-    "line1",
-    "line2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "location",
-)
+ADDRESS_FIELDS = (*Address.TEXT_FIELDS, "location")
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
