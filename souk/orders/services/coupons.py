@@ -13,6 +13,7 @@ from django.utils import timezone
 from souk.accounts.models import User
 from souk.core.exceptions import Conflict, NotFound, PermissionDeniedError
 from souk.core.permissions import is_platform_admin, shop_role
+from souk.core.services import model_update
 from souk.orders.locks import coupon_lock
 from souk.orders.models import Coupon
 from souk.shops.models import Shop, ShopMember
@@ -77,13 +78,12 @@ def coupon_update(*, actor: User, coupon: Coupon, data: dict[str, Any]) -> Coupo
     _validate(merged)
     with transaction.atomic():
         locked = Coupon.objects.select_for_update().get(pk=coupon.pk)
-        for key, value in values.items():
-            setattr(locked, key, value)
-        if locked.max_uses is not None and locked.max_uses < locked.uses:
+        max_uses = values.get("max_uses", locked.max_uses)
+        if max_uses is not None and max_uses < locked.uses:
             raise ValidationError({"max_uses": [f"Already used {locked.uses} times."]})
         try:
             with transaction.atomic():
-                locked.save()
+                model_update(instance=locked, fields=FIELDS, data=values)
         except IntegrityError as exc:
             raise ValidationError({"code": ["A coupon with this code already exists."]}) from exc
     return locked
