@@ -9,18 +9,7 @@ from souk.accounts.models import Address, OtpCode, User
 class AddressInline(admin.StackedInline):
     model = Address
     extra = 0
-    fields = [
-        "label",
-        "recipient",
-        "phone",
-        "line1",
-        "line2",
-        "city",
-        "region",
-        "postal_code",
-        "country",
-        "is_default",
-    ]
+    fields = [*Address.TEXT_FIELDS, "is_default"]
 
 
 class UserCreationForm(BaseUserCreationForm):

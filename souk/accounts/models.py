@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -93,6 +93,20 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Address(TimeStampedModel):
+    # The postal fields, in display order: what an order's shipping snapshot copies, what the
+    # address book and the inline checkout address accept (with `location`), what admin shows.
+    TEXT_FIELDS: ClassVar[tuple[str, ...]] = (
+        "label",
+        "recipient",
+        "phone",
+        "line1",
+        "line2",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+    )
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
     label = models.CharField(max_length=50, blank=True)
     recipient = models.CharField(max_length=150)

@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from souk.accounts.identifiers import normalize_email, normalize_phone
 from souk.accounts.models import User
 from souk.core.exceptions import Conflict, NotFound, PermissionDeniedError
+from souk.core.services import model_update
 from souk.shops.geo import point_safe
 from souk.shops.hooks import shop_closed, shop_reopened
 from souk.shops.locks import shop_lock
@@ -73,10 +74,7 @@ def _insert_shop(owner: User, slug: str, values: dict[str, Any]) -> Shop:
 def shop_update(*, shop: Shop, data: dict[str, Any]) -> Shop:
     values = _clean(data)
     with transaction.atomic():
-        for key, value in values.items():
-            setattr(shop, key, value)
-        if values:
-            shop.save(update_fields=[*values.keys(), "updated_at"])
+        model_update(instance=shop, fields=SHOP_FIELDS, data=values)
     return shop
 
 

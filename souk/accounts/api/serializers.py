@@ -111,15 +111,7 @@ class AddressSerializer(serializers.ModelSerializer):
         model = Address
         fields = [
             "id",
-            "label",
-            "recipient",
-            "phone",
-            "line1",
-            "line2",
-            "city",
-            "region",
-            "postal_code",
-            "country",
+            *Address.TEXT_FIELDS,
             "location",
             "is_default",
             "created_at",

@@ -10,19 +10,9 @@ from django.db import transaction
 from souk.accounts.identifiers import is_country_code, normalize_phone
 from souk.accounts.locks import address_book_lock
 from souk.accounts.models import Address, User
+from souk.core.services import model_update
 
-ADDRESS_FIELDS = (
-    "label",
-    "recipient",
-    "phone",
-    "line1",
-    "line2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "location",
-)
+ADDRESS_FIELDS = (*Address.TEXT_FIELDS, "location")
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +57,7 @@ def address_update(*, address: Address, data: dict[str, Any]) -> Address:
                 Address.objects.filter(user_id=address.user_id, is_default=True).update(
                     is_default=False
                 )
-                address.is_default = True
+                values["is_default"] = True
             elif not wants_default and address.is_default:
                 raise ValidationError(
                     {
@@ -77,9 +67,7 @@ def address_update(*, address: Address, data: dict[str, Any]) -> Address:
                         ]
                     }
                 )
-        for key, value in values.items():
-            setattr(address, key, value)
-        address.save()
+        model_update(instance=address, fields=[*ADDRESS_FIELDS, "is_default"], data=values)
         return address
 
 

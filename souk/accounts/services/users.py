@@ -14,6 +14,7 @@ from souk.accounts.identifiers import normalize_email, normalize_phone
 from souk.accounts.models import User
 from souk.accounts.services.tokens import AuthenticationFailed, tokens_revoke_all
 from souk.core.exceptions import PermissionDeniedError
+from souk.core.services import model_update
 
 SELF_SERVICE_ROLES = (User.Role.CUSTOMER, User.Role.ARTISAN)
 PROFILE_FIELDS = ("email", "phone", "first_name", "last_name")
@@ -103,27 +104,24 @@ def user_login(*, request: HttpRequest | None, identifier: str, password: str) -
 
 def user_update(*, user: User, data: dict[str, Any]) -> User:
     """Change profile fields. A new email or phone is unverified until proven again."""
-    changed: list[str] = []
+    values: dict[str, Any] = {}
     if "email" in data:
         email = _clean_email(data["email"], exclude=user)
         if email != user.email:
-            user.email, user.is_email_verified = email, False
-            changed += ["email", "is_email_verified"]
+            values |= {"email": email, "is_email_verified": False}
     if "phone" in data:
         phone = _clean_phone(data["phone"], exclude=user)
         if phone != user.phone:
-            user.phone, user.is_phone_verified = phone, False
-            changed += ["phone", "is_phone_verified"]
+            values |= {"phone": phone, "is_phone_verified": False}
     for field in ("first_name", "last_name"):
-        if field in data and data[field] != getattr(user, field):
-            setattr(user, field, data[field].strip())
-            changed.append(field)
-    if changed:
-        try:
-            with transaction.atomic():
-                user.save(update_fields=changed)
-        except IntegrityError as exc:
-            raise _unique_violation(exc) from exc
+        if field in data:
+            values[field] = data[field].strip()
+    fields = [*PROFILE_FIELDS, "is_email_verified", "is_phone_verified"]
+    try:
+        with transaction.atomic():
+            model_update(instance=user, fields=fields, data=values)
+    except IntegrityError as exc:
+        raise _unique_violation(exc) from exc
     return user
 
 

@@ -23,6 +23,7 @@ from souk.catalog.models import Category, Product, Variant
 from souk.catalog.policy import require_catalog_editor
 from souk.catalog.services.vocabulary import names_add, names_remove, terms_add
 from souk.core.exceptions import Conflict
+from souk.core.services import model_update
 from souk.shops.geo import point_safe
 from souk.shops.models import Shop
 from souk.shops.services import shop_product_count_adjust
@@ -144,27 +145,22 @@ def product_update(*, actor: User, product: Product, data: dict[str, Any]) -> Pr
     with transaction.atomic():
         product = _lock_product(product)
         old_name = product.name
-        changed: list[str] = []
-        for field in PRODUCT_FIELDS:
-            if field in data and data[field] is not None:
-                value = data[field]
-                if field == "name":
-                    value = value.strip()
-                elif field == "location":
-                    value = point_safe(value)
-                setattr(product, field, value)
-                changed.append(field)
-        if "name" in changed and product.name != old_name:
-            product.slug = slugify(product.name)[:220] or "product"
-            changed.append("slug")
+        values = {field: data[field] for field in PRODUCT_FIELDS if data.get(field) is not None}
+        if "name" in values:
+            values["name"] = values["name"].strip()
+            if values["name"] != old_name:
+                values["slug"] = slugify(values["name"])[:220] or "product"
+        if "location" in values:
+            values["location"] = point_safe(values["location"])
+        if "category" in values:
+            values["category_text"] = category_text(values["category"])
+        model_update(
+            instance=product, fields=[*PRODUCT_FIELDS, "slug", "category_text"], data=values
+        )
+        if product.name != old_name:
             terms_add(names=[product.name])
             names_remove(product=product, name=old_name)
             names_add(products=[product])
-        if "category" in changed:
-            product.category_text = category_text(product.category)
-            changed.append("category_text")
-        if changed:
-            product.save(update_fields=[*changed, "updated_at"])
         if "price" in data or "quantity" in data:
             _update_single_variant(actor=actor, product=product, data=data)
     return product
@@ -289,26 +285,24 @@ def _variant_apply(
     *, actor: User, product: Product, variant: Variant, data: dict[str, Any]
 ) -> Variant:
     """Inside a transaction holding the product lock."""
-    changed: list[str] = []
+    values: dict[str, Any] = {}
     if "sku" in data and data["sku"] != variant.sku:
         sku = _check_sku(data["sku"])
         if _sku_conflict(product.shop, [sku], exclude=variant.pk):
             raise ValidationError({"sku": ["SKU already used in this shop."]})
-        variant.sku = sku
-        changed.append("sku")
+        values["sku"] = sku
     for field in ("price", "attributes", "position"):
-        if field in data and data[field] is not None:
-            setattr(variant, field, data[field])
-            changed.append(field)
-    if changed:
+        if data.get(field) is not None:
+            values[field] = data[field]
+    if values:
         try:
             with transaction.atomic():
-                variant.save(update_fields=[*changed, "updated_at"])
+                model_update(instance=variant, fields=VARIANT_FIELDS, data=values)
         except IntegrityError as exc:
             raise ValidationError({"sku": ["SKU already used in this shop."]}) from exc
     if "quantity" in data:
         variant_stock_set.handler(variant=variant, quantity=data["quantity"], actor=actor)
-    if "price" in changed:
+    if "price" in values:
         _refresh_price_min(product)
     return variant
 

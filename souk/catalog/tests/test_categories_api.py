@@ -6,9 +6,9 @@ import pytest
 
 from souk.catalog.models import Category, Product
 from souk.catalog.tests.factories import make_category
+from souk.core.testing import assert_problem
 
 LIST = "/api/categories/"
-PROBLEM = "application/problem+json"
 
 pytestmark = pytest.mark.django_db
 
@@ -27,15 +27,6 @@ def snapshot():
         Product.all_objects.order_by("pk").values_list("pk", "category_id", "category_text")
     )
     return categories, products
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    return body
 
 
 def node(category, *children):

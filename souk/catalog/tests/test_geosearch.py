@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from souk.catalog.models import Product
 from souk.catalog.tests.factories import make_category
+from souk.core.testing import assert_problem
 from souk.shops.models import Shop
 
 GEO = "/api/products/geosearch/"
@@ -63,14 +64,6 @@ def rows(response):
 
 def ids(response):
     return [row["id"] for row in rows(response)]
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image
 
 from souk.catalog.models import ProductImage
+from souk.core.testing import assert_problem
 
-PROBLEM = "application/problem+json"
 IMAGE_FIELDS = {"id", "url", "thumbnail_url", "alt", "position"}
 GPS = {
     ExifTags.GPS.GPSLatitudeRef: "N",
@@ -81,16 +81,6 @@ def stored(name):
     with default_storage.open(name, "rb") as handle:
         data = handle.read()
     return data, Image.open(io.BytesIO(data))
-
-
-def assert_problem(response, status, code=None):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == status
-    if code is not None:
-        assert body["code"] == code
-    return body
 
 
 def make_stored_image(product, position=0):

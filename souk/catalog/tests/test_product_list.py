@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from souk.catalog.models import Product
 from souk.catalog.tests.factories import make_category
+from souk.core.testing import assert_problem
 from souk.shops.services import shop_delete
 
 LIST = "/api/products/"
@@ -34,15 +35,6 @@ def set_fields(product, **fields):
 
 def query_of(url):
     return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    return body
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from souk.catalog.models import Product, Variant
 from souk.catalog.tests.factories import make_category
+from souk.core.testing import assert_problem
 from souk.shops.models import Shop
 
 LIST = "/api/products/"
-PROBLEM = "application/problem+json"
 PRODUCT_FIELDS = {
     "id",
     "shop",
@@ -79,15 +79,6 @@ def snapshot():
     shops = list(Shop.all_objects.order_by("pk").values_list("pk", "product_count"))
     locations = [p.location.coords for p in Product.all_objects.order_by("pk")]
     return products, variants, shops, locations
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    return body
 
 
 def product_count(shop):

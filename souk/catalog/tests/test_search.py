@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from souk.catalog.models import Product
 from souk.catalog.tests.factories import make_category
+from souk.core.testing import assert_problem
 
 LIST = "/api/products/"
 ALIAS = "/api/search/products/"
@@ -29,14 +30,6 @@ def set_fields(product, **fields):
     Product.all_objects.filter(pk=product.pk).update(**fields)
     product.refresh_from_db()
     return product
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 @pytest.fixture

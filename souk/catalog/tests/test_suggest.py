@@ -8,6 +8,7 @@ from django.conf import settings
 
 from souk.catalog.models import Product, SearchTerm
 from souk.catalog.services.vocabulary import names_rebuild, terms_rebuild
+from souk.core.testing import assert_problem
 
 SUGGEST = "/api/products/suggest/"
 LIST = "/api/products/"
@@ -22,14 +23,6 @@ def suggest(client, q, **extra):
 
 def names(client, q):
     return [row["name"] for row in suggest(client, q)]
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from souk.catalog.models import Product, Variant
+from souk.core.testing import assert_problem
 from souk.shops.models import Shop
 
-PROBLEM = "application/problem+json"
 VARIANT_FIELDS = {"id", "sku", "price", "quantity", "in_stock", "attributes"}
 
 pytestmark = pytest.mark.django_db
@@ -40,15 +40,6 @@ def snapshot():
     )
     shops = list(Shop.all_objects.order_by("pk").values_list("pk", "product_count"))
     return products, variants, shops
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    return body
 
 
 def price_min(product):

@@ -9,9 +9,9 @@ import pytest
 
 from souk.accounts.models import User
 from souk.catalog.models import Product, Review
+from souk.core.testing import assert_problem
 from souk.shops.models import Shop
 
-PROBLEM = "application/problem+json"
 pytestmark = pytest.mark.django_db
 
 DEEP_ARRAY = "[" * 1000 + "]" * 1000
@@ -20,14 +20,6 @@ DEEP_OBJECT = '{"a":' * 1000 + "1" + "}" * 1000
 
 def post_raw(client, path, text):
     return client.generic("POST", path, text.encode(), content_type="application/json")
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 @pytest.mark.parametrize("text", [DEEP_ARRAY, DEEP_OBJECT], ids=["array", "object"])

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from souk.catalog.models import Variant
 from souk.catalog.tests.factories import make_product
+from souk.core.testing import assert_problem
 from souk.inventory.models import InventoryAlert, StockMovement
 from souk.inventory.services.alerts import alerts_rescan
 from souk.inventory.services.caches import alerts_key
@@ -24,14 +25,7 @@ from souk.orders.tests.factories import place_order
 from souk.shops.models import Shop
 
 ALERTS = "/api/inventory-alerts/"
-PROBLEM = "application/problem+json"
 pytestmark = pytest.mark.django_db
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    assert response.json()["code"] == code
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from django.utils import timezone
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from souk.catalog.models import Variant
+from souk.core.testing import assert_problem
 from souk.inventory import tasks
 from souk.inventory.models import InventoryAlert, StockMovement
 from souk.inventory.services.alerts import alerts_update
@@ -33,14 +34,7 @@ from souk.shops.models import Shop
 ALERTS = "/api/inventory-alerts/"
 ADJUST = "/api/inventory/adjustments/"
 PURCHASES = "/api/purchases/"
-PROBLEM = "application/problem+json"
 pytestmark = pytest.mark.django_db
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    assert response.json()["code"] == code
 
 
 @pytest.fixture

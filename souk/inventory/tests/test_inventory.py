@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from souk.catalog.models import Variant
+from souk.core.testing import assert_problem
 from souk.inventory.models import Purchase, PurchaseItem, StockMovement
 from souk.inventory.tests.factories import ledger_mismatches
 from souk.orders.models import Order
@@ -28,14 +29,7 @@ MOVEMENTS = "/api/inventory/movements/"
 ADJUST = "/api/inventory/adjustments/"
 PURCHASES = "/api/purchases/"
 ORDERS = "/api/orders/"
-PROBLEM = "application/problem+json"
 pytestmark = pytest.mark.django_db
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    assert response.json()["code"] == code
 
 
 def inventory_url(shop_id):

@@ -14,17 +14,11 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from souk.catalog.models import Variant
+from souk.core.testing import assert_problem
 from souk.inventory.models import Purchase, PurchaseItem, StockMovement
 from souk.inventory.tests.factories import ledger_mismatches
 
 PURCHASES = "/api/purchases/"
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    assert response.json()["code"] == code
 
 
 def stock(variant):

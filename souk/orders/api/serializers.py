@@ -7,6 +7,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from souk.accounts.models import Address
 from souk.core.serializers import LocationField, MoneyField, RefSerializer
 from souk.orders.models import Checkout, Coupon, DeliverySchedule, Order, OrderItem
 from souk.orders.services.cart import MAX_LINE_QUANTITY
@@ -77,19 +78,15 @@ class CouponCodeSerializer(serializers.Serializer):
 # --- Placing orders --------------------------------------------------------------------------
 
 
-class AddressInputSerializer(serializers.Serializer):
-    label = serializers.CharField(  # type: ignore[assignment]
-        max_length=50, required=False, allow_blank=True
-    )
-    recipient = serializers.CharField(max_length=150)
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    line1 = serializers.CharField(max_length=255)
-    line2 = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=100)
-    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+# An address given inline at checkout: the address book's fields; never saved.
+class AddressInputSerializer(serializers.ModelSerializer):
     country = serializers.CharField(min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2")
     location = LocationField(required=False, allow_null=True)
+
+    class Meta:
+        model = Address
+        fields = [*Address.TEXT_FIELDS, "location"]
+        extra_kwargs = {"phone": {"max_length": 32}}
 
 
 class DeliveryInputSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from souk.accounts.models import User
 from souk.core.exceptions import Conflict, NotFound
+from souk.core.services import model_update
 from souk.orders import policy
 from souk.orders.locks import coupon_lock
 from souk.orders.models import Coupon
@@ -69,13 +70,12 @@ def coupon_update(*, actor: User, coupon: Coupon, data: dict[str, Any]) -> Coupo
     _validate(merged)
     with transaction.atomic():
         locked = coupon_lock(coupon.pk, deleted=False)
-        for key, value in values.items():
-            setattr(locked, key, value)
-        if locked.max_uses is not None and locked.max_uses < locked.uses:
+        max_uses = values.get("max_uses", locked.max_uses)
+        if max_uses is not None and max_uses < locked.uses:
             raise ValidationError({"max_uses": [f"Already used {locked.uses} times."]})
         try:
             with transaction.atomic():
-                locked.save()
+                model_update(instance=locked, fields=FIELDS, data=values)
         except IntegrityError as exc:
             raise ValidationError({"code": ["A coupon with this code already exists."]}) from exc
     return locked

@@ -52,18 +52,6 @@ from souk.orders.services.pricing import (
 )
 from souk.shops.models import Shop
 
-ADDRESS_FIELDS = (
-    "label",
-    "recipient",
-    "phone",
-    "line1",
-    "line2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-)
-
 
 @dataclass(frozen=True)
 class DeliveryRequest:
@@ -88,7 +76,7 @@ def address_snapshot(
     """The shipping address as it is now: one of the user's addresses, one given inline, or
     else the user's default address (None if the user has no address at all)."""
     if address is not None:
-        snapshot: dict[str, Any] = {key: str(address.get(key) or "") for key in ADDRESS_FIELDS}
+        snapshot: dict[str, Any] = {key: str(address.get(key) or "") for key in Address.TEXT_FIELDS}
         location = address.get("location")
         snapshot["location"] = (
             {"lat": location.y, "lng": location.x} if location is not None else None
@@ -104,7 +92,7 @@ def address_snapshot(
         )
         if chosen is None:
             return None
-    chosen_snapshot: dict[str, Any] = {key: getattr(chosen, key) for key in ADDRESS_FIELDS}
+    chosen_snapshot: dict[str, Any] = {key: getattr(chosen, key) for key in Address.TEXT_FIELDS}
     chosen_snapshot["location"] = (
         {"lat": chosen.location.y, "lng": chosen.location.x} if chosen.location else None
     )

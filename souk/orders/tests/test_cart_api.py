@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from souk.catalog.models import Product, Variant
+from souk.core.testing import assert_problem
 from souk.orders.models import Cart, CartItem
 from souk.orders.tests.factories import make_coupon
 from souk.shops.models import Shop
@@ -17,21 +18,11 @@ from souk.shops.models import Shop
 CART = "/api/cart/"
 ITEMS = "/api/cart/items/"
 COUPON = "/api/cart/coupon/"
-PROBLEM = "application/problem+json"
 pytestmark = pytest.mark.django_db
 
 
 def item_url(pk):
     return f"{ITEMS}{pk}/"
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    return body
 
 
 def cart_lines(user):

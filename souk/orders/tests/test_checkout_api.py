@@ -11,11 +11,14 @@ import time_machine
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from souk.accounts.models import Address
 from souk.catalog.models import Product, Variant
 from souk.core.models import IdempotencyRecord
+from souk.core.testing import assert_problem
 from souk.inventory.models import StockMovement
 from souk.inventory.services.stock import stock_set
 from souk.inventory.tests.factories import ledger_mismatches
+from souk.orders.api.serializers import AddressInputSerializer
 from souk.orders.models import (
     Cart,
     CartItem,
@@ -34,15 +37,6 @@ ORDERS = "/api/orders/"
 ITEMS = "/api/cart/items/"
 PROBLEM = "application/problem+json"
 pytestmark = pytest.mark.django_db
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    return body
 
 
 def stock(*variants):
@@ -331,6 +325,19 @@ def test_checkout_with_an_inline_address(two_shop_cart, customer):
     assert response.json()["shipping_address"] == expected
     for order in response.json()["orders"]:
         assert order["shipping_address"] == expected
+
+
+def test_an_inline_address_takes_the_address_book_fields_and_a_phone_of_up_to_32():
+    given = {"recipient": "X", "line1": "1 St", "city": "Fes", "country": "MA"}
+
+    longest = AddressInputSerializer(data={**given, "phone": "1" * 32})
+    too_long = AddressInputSerializer(data={**given, "phone": "1" * 33})
+
+    assert list(AddressInputSerializer().fields) == [*Address.TEXT_FIELDS, "location"]
+    assert longest.is_valid(), longest.errors
+    assert longest.validated_data == {**given, "phone": "1" * 32}
+    assert not too_long.is_valid()
+    assert set(too_long.errors) == {"phone"}
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from django.db import connection
 from django.utils import timezone
 
 from souk.catalog.models import Variant
+from souk.core.testing import assert_problem
 from souk.core.tests.threads import run_together
 from souk.inventory.models import StockMovement
 from souk.inventory.tests.factories import ledger_mismatches
@@ -55,14 +56,6 @@ def buyers(user_factory: Any, count: int) -> list[Any]:
     for user in users:
         ensure_address(user)
     return users
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
 
 
 def stock(variant: Variant) -> int:

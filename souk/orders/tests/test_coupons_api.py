@@ -9,24 +9,17 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from souk.core.testing import assert_problem
 from souk.orders.models import Coupon
 from souk.orders.tests.factories import make_coupon
 from souk.shops.models import Shop
 
 COUPONS = "/api/coupons/"
-PROBLEM = "application/problem+json"
 pytestmark = pytest.mark.django_db
 
 
 def detail(coupon):
     return f"{COUPONS}{coupon.pk}/"
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    assert response.json()["code"] == code
-    return response.json()
 
 
 def rows():

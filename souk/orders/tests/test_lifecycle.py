@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from souk.catalog.models import Variant
+from souk.core.testing import assert_problem
 from souk.inventory.models import StockMovement
 from souk.inventory.tests.factories import ledger_mismatches
 from souk.orders.models import CouponRedemption, DeliverySchedule, Order
@@ -25,19 +26,11 @@ from souk.orders.tests.factories import ensure_address, make_coupon, place_order
 from souk.shops.models import Shop
 
 ORDERS = "/api/orders/"
-PROBLEM = "application/problem+json"
 pytestmark = pytest.mark.django_db
 
 
 def url(order, action=""):
     return f"{ORDERS}{order.pk}/{action + '/' if action else ''}"
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    assert response.json()["code"] == code
-    return response.json()
 
 
 def quantity(variant):

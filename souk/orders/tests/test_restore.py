@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from souk.core.testing import assert_problem
 from souk.orders.models import Coupon, Order
 from souk.orders.services.lifecycle import order_soft_delete
 from souk.orders.tests.factories import make_coupon, place_order
 
-PROBLEM = "application/problem+json"
 pytestmark = pytest.mark.django_db
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    assert response.json()["code"] == code
-    return response.json()
 
 
 @pytest.fixture

@@ -273,11 +273,3 @@ def counts() -> tuple[int, int, int]:
         PaymentTransaction.objects.count(),
         Refund.objects.count(),
     )
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body

@@ -15,6 +15,7 @@ import responses
 from django.db import connection
 from django.utils import timezone
 
+from souk.core.testing import assert_problem
 from souk.orders.models import Order
 from souk.orders.services.lifecycle import order_cancel, order_mark_paid, orders_expire
 from souk.orders.tests.factories import make_coupon, place_order
@@ -25,7 +26,6 @@ from souk.payments.tests.conftest import (
     PAYSTACK,
     START,
     VERIFY,
-    assert_problem,
     counts,
     paystack_initializes,
     requests_to,

@@ -11,13 +11,13 @@ import pytest
 import requests
 import responses
 
+from souk.core.testing import assert_problem
 from souk.orders.models import Order, OrderEvent
 from souk.payments.models import Payment, PaymentTransaction
 from souk.payments.tests.conftest import (
     PAYSTACK,
     PAYSTACK_CARD_VALUES,
     VERIFY,
-    assert_problem,
     charge_success,
     counts,
     deliver,

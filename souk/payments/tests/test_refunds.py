@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from souk.accounts.models import User
 from souk.catalog.models import Variant
+from souk.core.testing import assert_problem
 from souk.inventory.models import StockMovement
 from souk.inventory.tests.factories import ledger_mismatches
 from souk.orders.models import Coupon, DeliverySchedule, Order, OrderEvent
@@ -31,7 +32,6 @@ from souk.payments.services.reconcile import payments_reconcile
 from souk.payments.tests.conftest import (
     PAYSTACK,
     VERIFY,
-    assert_problem,
     paystack_initializes,
     paystack_refunds,
     paystack_verifies,

@@ -12,6 +12,7 @@ import pytest
 import requests
 import responses
 
+from souk.core.testing import assert_problem
 from souk.orders.models import Order, OrderEvent
 from souk.payments.models import Payment
 from souk.payments.tests.conftest import (
@@ -20,7 +21,6 @@ from souk.payments.tests.conftest import (
     MERCHANT_ID,
     VERIFY,
     ZARINPAL,
-    assert_problem,
     counts,
     logged_text,
     requests_to,

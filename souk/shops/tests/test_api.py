@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from souk.catalog.models import Product
+from souk.core.testing import assert_problem
 from souk.shops.models import Shop, ShopMember
 from souk.shops.tests.factories import add_staff
 
@@ -75,15 +76,6 @@ def shop_body(**overrides):
 
 def north_of_center(degrees):
     return Point(CENTER_LNG, CENTER_LAT + degrees, srid=4326)
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["code"] == code
-    assert body["status"] == status
-    return body
 
 
 def db_state():
