@@ -276,7 +276,7 @@ def test_duplicate_while_the_first_runs_is_in_progress_then_replayed(
         finally:
             connection.close()
 
-    with mock.patch("souk.orders.api.views.order_place", held_place):
+    with mock.patch("souk.orders.api.views.orders.order_place", held_place):
         thread = threading.Thread(target=first_request)
         thread.start()
         try:

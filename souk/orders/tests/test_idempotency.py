@@ -195,11 +195,11 @@ def test_a_claim_taken_over_while_its_order_was_being_placed_creates_nothing(buy
     def slow_place(**kwargs: Any) -> Order:
         stale = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_STALE_SECONDS + 1)
         IdempotencyRecord.objects.update(updated_at=stale)
-        with mock.patch("souk.orders.api.views.order_place", real_place):
+        with mock.patch("souk.orders.api.views.orders.order_place", real_place):
             answers.append(buyer.post(ORDERS, body, format="json", headers=headers))
         return real_place(**kwargs)
 
-    with mock.patch("souk.orders.api.views.order_place", slow_place):
+    with mock.patch("souk.orders.api.views.orders.order_place", slow_place):
         first = buyer.post(ORDERS, body, format="json", headers=headers)
 
     (retry,) = answers

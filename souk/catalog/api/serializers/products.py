@@ -6,49 +6,17 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from souk.catalog.models import Category, Product, ProductImage, Review, Variant
-from souk.catalog.selectors.products import ORDERINGS
-from souk.core.serializers import FiniteFloatField, LocationField, MoneyField
-from souk.shops.api.serializers import NearQuerySerializer
+from souk.catalog.api.serializers.fields import (
+    MAX_VARIANTS,
+    AttributesField,
+    price_field,
+    quantity_field,
+)
+from souk.catalog.models import Category, Product, ProductImage, Variant
+from souk.core.serializers import LocationField, MoneyField
 from souk.shops.models import Shop
-
-MAX_QUANTITY = 1_000_000
-MAX_ATTRIBUTES = 50
-MAX_VARIANTS = 100
-
-
-class AttributesField(serializers.JSONField):
-    """A flat JSON object: up to 50 keys, each a short string, number or boolean."""
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        value = super().to_internal_value(data)
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("Expected a JSON object.")
-        if len(value) > MAX_ATTRIBUTES:
-            raise serializers.ValidationError(f"At most {MAX_ATTRIBUTES} attributes.")
-        for key, item in value.items():
-            if not key or len(key) > 50:
-                raise serializers.ValidationError("Attribute names have 1 to 50 characters.")
-            if isinstance(item, str) and len(item) > 200:
-                raise serializers.ValidationError(f"'{key}': at most 200 characters.")
-            if not isinstance(item, str | int | float | bool) or item is None:
-                raise serializers.ValidationError(
-                    f"'{key}': values are strings, numbers or booleans."
-                )
-        return value
-
-
-def price_field(**kwargs: Any) -> MoneyField:
-    return MoneyField(
-        max_digits=10, min_value=Decimal("0.01"), max_value=Decimal("99999999.99"), **kwargs
-    )
-
-
-def quantity_field(**kwargs: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY, **kwargs)
 
 
 class ShopRefSerializer(serializers.Serializer):
@@ -314,131 +282,3 @@ class ProductUpdateSerializer(serializers.Serializer):
 class ImageUploadSerializer(serializers.Serializer):
     image = serializers.FileField(help_text="JPEG, PNG or WebP, at most 5 MB.")
     alt = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-
-
-ORDERING_CHOICES = list(ORDERINGS)
-
-
-def _check_price_range(attrs: dict[str, Any]) -> None:
-    low, high = attrs.get("min_price"), attrs.get("max_price")
-    if low is not None and high is not None and low > high:
-        raise serializers.ValidationError({"max_price": ["Must be at least min_price."]})
-
-
-class ProductQuerySerializer(serializers.Serializer):
-    search = serializers.CharField(required=False, max_length=200, help_text="Alias: q")
-    q = serializers.CharField(required=False, max_length=200, help_text="Alias of search.")
-    category = serializers.IntegerField(
-        required=False, min_value=1, help_text="Includes its sub-categories."
-    )
-    shop = serializers.IntegerField(required=False, min_value=1)
-    min_price = price_field(required=False)
-    max_price = price_field(required=False)
-    in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
-    ordering = serializers.ChoiceField(
-        required=False,
-        choices=ORDERING_CHOICES,
-        help_text="Default: relevance when searching, nearest first for geosearch, "
-        "else -created_at.",
-    )
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if "q" in attrs and "search" not in attrs:
-            attrs["search"] = attrs["q"]
-        attrs.pop("q", None)
-        if attrs.get("search") is not None and not attrs["search"].strip():
-            attrs.pop("search")
-        _check_price_range(attrs)
-        return attrs
-
-
-class GeoQuerySerializer(ProductQuerySerializer, NearQuerySerializer):
-    lat = FiniteFloatField(min_value=-90, max_value=90)
-    lng = FiniteFloatField(min_value=-180, max_value=180)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        attrs = NearQuerySerializer.validate(self, attrs)
-        return ProductQuerySerializer.validate(self, attrs)
-
-
-class SearchAliasQuerySerializer(serializers.Serializer):
-    """The names of /api/search/products/ mapped onto /api/products/."""
-
-    q = serializers.CharField(required=False, max_length=200)
-    min_price = price_field(required=False)
-    max_price = price_field(required=False)
-    store_id = serializers.IntegerField(required=False, min_value=1)
-    category = serializers.IntegerField(required=False, min_value=1)
-    in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
-    sort = serializers.ChoiceField(required=False, choices=ORDERING_CHOICES)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        _check_price_range(attrs)
-        return attrs
-
-    def to_product_query(self) -> dict[str, Any]:
-        data = dict(self.validated_data)
-        renamed = {
-            "search": data.pop("q", None),
-            "shop": data.pop("store_id", None),
-            "ordering": data.pop("sort", None),
-        }
-        data.update({key: value for key, value in renamed.items() if value is not None})
-        return data
-
-
-class SuggestQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(min_length=2, max_length=100)
-
-
-class SuggestionSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
-class CategoryTreeSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    slug = serializers.CharField()
-    children = serializers.ListField(child=serializers.DictField())
-
-
-class CategoryFlatSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    slug = serializers.CharField()
-    # DRF's metaclass moves declared fields off the class; `Field.parent` is not shadowed.
-    parent = serializers.IntegerField(allow_null=True)  # type: ignore[assignment]
-
-
-class CategoryWriteSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
-        queryset=Category.objects.alive(), required=False, allow_null=True
-    )
-
-
-class ReviewerSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
-class ReviewSerializer(serializers.ModelSerializer):
-    customer = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Review
-        fields = ["id", "product", "rating", "title", "body", "customer", "created_at"]
-        read_only_fields = fields
-
-    @extend_schema_field(ReviewerSerializer)
-    def get_customer(self, review: Review) -> dict[str, Any]:
-        user = review.customer
-        initial = f" {user.last_name[:1]}." if user.last_name else ""
-        return {"id": user.pk, "name": f"{user.first_name}{initial}".strip() or "Customer"}
-
-
-class ReviewCreateSerializer(serializers.Serializer):
-    rating = serializers.IntegerField(min_value=1, max_value=5)
-    title = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    body = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
