@@ -6,6 +6,7 @@ inside a transaction, and a late payment takes its locks in the global order."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -218,12 +219,15 @@ def test_no_gateway_call_is_made_inside_a_transaction(
 # --- Lock order ---------------------------------------------------------------------------------
 
 
+ROW_LOCK = re.compile(r"\bFOR (NO KEY )?UPDATE\b")
+
+
 def locked_tables(call: Callable[[], Any]) -> list[str]:
-    """The tables of every SELECT ... FOR UPDATE `call` runs, in order."""
+    """The tables of every row-locking SELECT (FOR [NO KEY] UPDATE) `call` runs, in order."""
     tables: list[str] = []
 
     def spy(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        if "FOR UPDATE" in sql:
+        if ROW_LOCK.search(sql):
             table = sql.split(" FROM ", 1)[1].split()[0].strip('"')
             tables.append(table)
         return execute(sql, params, many, context)
@@ -265,7 +269,7 @@ def selects(call: Callable[[], Any]) -> list[tuple[str, bool]]:
     def spy(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         if sql.lstrip().startswith("SELECT") and " FROM " in sql:
             table = sql.split(" FROM ", 1)[1].split()[0].strip('"')
-            seen.append((table, "FOR UPDATE" in sql))
+            seen.append((table, ROW_LOCK.search(sql) is not None))
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(spy):
