@@ -123,9 +123,9 @@ def alerts_update(*, variants: Iterable[Variant]) -> list[int]:
     if high:
         transaction.on_commit(lambda: _set_flags(high, raised=False), robust=True)
     if raised:
-        from souk.inventory.tasks import alerts_notify
+        from souk.inventory.tasks import alerts_notify_task
 
-        enqueue_on_commit(alerts_notify, raised)
+        enqueue_on_commit(alerts_notify_task, raised)
     return raised
 
 
@@ -173,9 +173,9 @@ def alerts_rescan() -> tuple[int, int]:
         if resolved_variants:  # else their dedupe notes would hide their next fall
             transaction.on_commit(lambda: _set_flags(resolved_variants, raised=False), robust=True)
         if raised:
-            from souk.inventory.tasks import alerts_notify
+            from souk.inventory.tasks import alerts_notify_task
 
-            enqueue_on_commit(alerts_notify, raised)
+            enqueue_on_commit(alerts_notify_task, raised)
         raised_shops = InventoryAlert.objects.filter(pk__in=raised).values_list(
             "shop_id", flat=True
         )
