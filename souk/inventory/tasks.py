@@ -19,6 +19,7 @@ def alerts_notify_task(alert_ids: list[int]) -> int:
 
 @shared_task(name="souk.inventory.tasks.alerts_rescan")
 def alerts_rescan_task() -> tuple[int, int]:
+    """(raised, resolved): a Rescan, sent as a plain pair."""
     from souk.inventory.services.alerts import alerts_rescan
 
     return alerts_rescan()

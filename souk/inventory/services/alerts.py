@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -129,9 +130,15 @@ def alerts_update(*, variants: Iterable[Variant]) -> list[int]:
     return raised
 
 
-def alerts_rescan() -> tuple[int, int]:
-    """Raise alerts the stock changes missed and resolve stale ones (hourly). Returns
-    (raised, resolved)."""
+class Rescan(NamedTuple):
+    """What one rescan did: alerts raised, and alerts resolved."""
+
+    raised: int
+    resolved: int
+
+
+def alerts_rescan() -> Rescan:
+    """Raise alerts the stock changes missed and resolve stale ones (hourly)."""
     threshold = settings.LOW_STOCK_THRESHOLD
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -180,7 +187,7 @@ def alerts_rescan() -> tuple[int, int]:
             "shop_id", flat=True
         )
         inventory_changed(shop_ids={*raised_shops, *resolved_shops})
-    return len(raised), len(resolved_shops)
+    return Rescan(raised=len(raised), resolved=len(resolved))
 
 
 def alert_dismiss(*, actor: User, alert_id: int) -> InventoryAlert:

@@ -22,7 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from souk.catalog.models import Variant
 from souk.inventory import tasks
 from souk.inventory.models import InventoryAlert, StockMovement
-from souk.inventory.services.alerts import alerts_update
+from souk.inventory.services.alerts import alerts_rescan, alerts_update
 from souk.inventory.services.purchases import stock_adjust
 from souk.inventory.tests.factories import ledger_mismatches
 from souk.orders.models import Order
@@ -387,6 +387,22 @@ def test_rescan_resolves_stale_alerts(commit, customer, variant):
         assert tasks.alerts_rescan_task() == (0, 1)
 
     assert alerts(variant) == [(1, 3, True)]
+
+
+def test_rescan_names_what_it_raised_and_what_it_resolved(
+    commit, customer, shop, category, product_factory, variant
+):
+    with commit():
+        place_order(user=customer, lines=[(variant, 4)])
+    raw_stock(variant, 9)
+    low = product_factory(shop=shop, category=category, name="Bowl", quantity=2).variants.get()
+
+    with commit():
+        result = alerts_rescan()
+
+    assert (result.raised, result.resolved) == (1, 1)
+    assert alerts(variant) == [(1, 3, True)]
+    assert alerts(low) == [(2, 3, False)]
 
 
 def test_rescan_twice_changes_nothing_the_second_time(
