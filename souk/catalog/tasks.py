@@ -5,15 +5,15 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task
-def category_products_reindex(category_id: int) -> int:
+@shared_task(name="souk.catalog.tasks.category_products_reindex")
+def category_products_reindex_task(category_id: int) -> int:
     from souk.catalog.services.categories import category_products_text_refresh
 
     return category_products_text_refresh(category_id=category_id)
 
 
-@shared_task
-def discovery_maps_rebuild() -> dict[str, int]:
+@shared_task(name="souk.catalog.tasks.discovery_maps_rebuild")
+def discovery_maps_rebuild_task() -> dict[str, int]:
     """Recount the suggestion vocabulary and names and the density map from live products."""
     from souk.catalog.services.geocells import geo_cells_rebuild
     from souk.catalog.services.vocabulary import names_rebuild, terms_rebuild

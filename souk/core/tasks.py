@@ -37,8 +37,8 @@ def enqueue_on_commit(task: Task, *args: Any, log_args: bool = True, **kwargs: A
     transaction.on_commit(send)
 
 
-@shared_task
-def idempotency_prune() -> int:
-    from souk.core.idempotency import idempotency_prune as prune
+@shared_task(name="souk.core.tasks.idempotency_prune")
+def idempotency_prune_task() -> int:
+    from souk.core.idempotency import idempotency_prune
 
-    return prune()
+    return idempotency_prune()

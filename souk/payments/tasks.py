@@ -5,15 +5,15 @@ from dataclasses import asdict
 from celery import shared_task
 
 
-@shared_task
-def refund_send(refund_id: int) -> str:
-    from souk.payments.services.refunds import refund_send as send
+@shared_task(name="souk.payments.tasks.refund_send")
+def refund_send_task(refund_id: int) -> str:
+    from souk.payments.services.refunds import refund_send
 
-    return send(refund_id=refund_id).status
+    return refund_send(refund_id=refund_id).status
 
 
-@shared_task
-def payments_reconcile() -> dict[str, int]:
-    from souk.payments.services.reconcile import payments_reconcile as reconcile
+@shared_task(name="souk.payments.tasks.payments_reconcile")
+def payments_reconcile_task() -> dict[str, int]:
+    from souk.payments.services.reconcile import payments_reconcile
 
-    return asdict(reconcile())
+    return asdict(payments_reconcile())

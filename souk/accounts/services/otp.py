@@ -84,7 +84,7 @@ def otp_request(*, target: str, purpose: str) -> OtpIssued | None:
     user = _account_for(parsed)
     if user is None:
         return None
-    from souk.accounts.tasks import otp_send  # tasks import this module
+    from souk.accounts.tasks import otp_send_task  # tasks import this module
 
     code = _generate_code()
     now = timezone.now()
@@ -102,7 +102,7 @@ def otp_request(*, target: str, purpose: str) -> OtpIssued | None:
             created_at=now,
             expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
         )
-        enqueue_on_commit(otp_send, otp.pk, code, log_args=False)  # the code is a secret
+        enqueue_on_commit(otp_send_task, otp.pk, code, log_args=False)  # the code is a secret
     return OtpIssued(otp_id=otp.pk, code=code)
 
 

@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from souk.catalog.locks import category_lock
 from souk.catalog.models import Category, Product
 from souk.catalog.selectors.categories import category_cache_clear
-from souk.catalog.tasks import category_products_reindex
+from souk.catalog.tasks import category_products_reindex_task
 from souk.core.exceptions import Conflict
 from souk.core.tasks import enqueue_on_commit
 
@@ -81,7 +81,7 @@ def category_update(
         if move or name is not None:
             _place_sorted(category, target_parent)
         transaction.on_commit(category_cache_clear, robust=True)
-        enqueue_on_commit(category_products_reindex, category.pk)
+        enqueue_on_commit(category_products_reindex_task, category.pk)
     updated: Category = Category.objects.get(pk=category.pk)
     return updated
 

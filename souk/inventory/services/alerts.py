@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -123,15 +124,21 @@ def alerts_update(*, variants: Iterable[Variant]) -> list[int]:
     if high:
         transaction.on_commit(lambda: _set_flags(high, raised=False), robust=True)
     if raised:
-        from souk.inventory.tasks import alerts_notify
+        from souk.inventory.tasks import alerts_notify_task
 
-        enqueue_on_commit(alerts_notify, raised)
+        enqueue_on_commit(alerts_notify_task, raised)
     return raised
 
 
-def alerts_rescan() -> tuple[int, int]:
-    """Raise alerts the stock changes missed and resolve stale ones (hourly). Returns
-    (raised, resolved)."""
+class Rescan(NamedTuple):
+    """What one rescan did: alerts raised, and alerts resolved."""
+
+    raised: int
+    resolved: int
+
+
+def alerts_rescan() -> Rescan:
+    """Raise alerts the stock changes missed and resolve stale ones (hourly)."""
     threshold = settings.LOW_STOCK_THRESHOLD
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -173,14 +180,14 @@ def alerts_rescan() -> tuple[int, int]:
         if resolved_variants:  # else their dedupe notes would hide their next fall
             transaction.on_commit(lambda: _set_flags(resolved_variants, raised=False), robust=True)
         if raised:
-            from souk.inventory.tasks import alerts_notify
+            from souk.inventory.tasks import alerts_notify_task
 
-            enqueue_on_commit(alerts_notify, raised)
+            enqueue_on_commit(alerts_notify_task, raised)
         raised_shops = InventoryAlert.objects.filter(pk__in=raised).values_list(
             "shop_id", flat=True
         )
         inventory_changed(shop_ids={*raised_shops, *resolved_shops})
-    return len(raised), len(resolved_shops)
+    return Rescan(raised=len(raised), resolved=len(resolved))
 
 
 def alert_dismiss(*, actor: User, alert_id: int) -> InventoryAlert:

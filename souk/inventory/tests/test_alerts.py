@@ -23,7 +23,7 @@ from souk.catalog.models import Variant
 from souk.core.testing import assert_problem
 from souk.inventory import tasks
 from souk.inventory.models import InventoryAlert, StockMovement
-from souk.inventory.services.alerts import alerts_update
+from souk.inventory.services.alerts import alerts_rescan, alerts_update
 from souk.inventory.services.purchases import stock_adjust
 from souk.inventory.tests.factories import ledger_mismatches
 from souk.orders.models import Order
@@ -182,7 +182,7 @@ def test_notify_task_is_safe_to_retry(commit, customer, variant):
         place_order(user=customer, lines=[(variant, 3)])
     alert = InventoryAlert.objects.get()
 
-    assert tasks.alerts_notify(alert_ids=[alert.pk]) == 0
+    assert tasks.alerts_notify_task(alert_ids=[alert.pk]) == 0
     assert len(low_stock_mails()) == 1
 
 
@@ -364,7 +364,7 @@ def test_rescan_raises_missing_alerts_and_emails_them(commit, artisan, staff, sh
     assert alerts(variant) == []
 
     with commit():
-        assert tasks.alerts_rescan() == (1, 0)
+        assert tasks.alerts_rescan_task() == (1, 0)
 
     assert alerts(variant) == [(1, 3, False)]
     (message,) = low_stock_mails()
@@ -378,9 +378,25 @@ def test_rescan_resolves_stale_alerts(commit, customer, variant):
     raw_stock(variant, 9)
 
     with commit():
-        assert tasks.alerts_rescan() == (0, 1)
+        assert tasks.alerts_rescan_task() == (0, 1)
 
     assert alerts(variant) == [(1, 3, True)]
+
+
+def test_rescan_names_what_it_raised_and_what_it_resolved(
+    commit, customer, shop, category, product_factory, variant
+):
+    with commit():
+        place_order(user=customer, lines=[(variant, 4)])
+    raw_stock(variant, 9)
+    low = product_factory(shop=shop, category=category, name="Bowl", quantity=2).variants.get()
+
+    with commit():
+        result = alerts_rescan()
+
+    assert (result.raised, result.resolved) == (1, 1)
+    assert alerts(variant) == [(1, 3, True)]
+    assert alerts(low) == [(2, 3, False)]
 
 
 def test_rescan_twice_changes_nothing_the_second_time(
@@ -388,14 +404,14 @@ def test_rescan_twice_changes_nothing_the_second_time(
 ):
     high = product_factory(shop=shop, category=category, name="Bowl", quantity=2).variants.get()
     with commit():
-        assert tasks.alerts_rescan() == (1, 0)  # the bowl opened with 2
+        assert tasks.alerts_rescan_task() == (1, 0)  # the bowl opened with 2
     raw_stock(variant, 0)
     raw_stock(high, 8)
 
     with commit():
-        first = tasks.alerts_rescan()
+        first = tasks.alerts_rescan_task()
     with commit():
-        second = tasks.alerts_rescan()
+        second = tasks.alerts_rescan_task()
 
     assert first == (1, 1)
     assert second == (0, 0)
@@ -410,7 +426,7 @@ def test_rescan_ignores_deleted_products(commit, shop, product, variant):
     product.save(update_fields=["deleted_at"])
 
     with commit():
-        assert tasks.alerts_rescan() == (0, 0)
+        assert tasks.alerts_rescan_task() == (0, 0)
 
     assert alerts(variant) == []
 
@@ -421,7 +437,7 @@ def test_rescan_invalidates_the_cached_alert_list(commit, client_for, artisan, s
     raw_stock(variant, 2)
 
     with commit():
-        tasks.alerts_rescan()
+        tasks.alerts_rescan_task()
 
     rows = owner.get(ALERTS, {"shop": shop.pk}).json()["results"]
     assert [row["variant"] for row in rows] == [variant.pk]
@@ -432,7 +448,7 @@ def test_a_fall_after_the_rescan_resolved_an_alert_raises_a_new_one(commit, cust
         place_order(user=customer, lines=[(variant, 4)])  # 1: alert, flagged in Redis
     raw_stock(variant, 9)
     with commit():
-        assert tasks.alerts_rescan() == (0, 1)
+        assert tasks.alerts_rescan_task() == (0, 1)
 
     with commit():
         place_order(user=customer, lines=[(variant, 7)])  # 2: low again
@@ -558,7 +574,7 @@ def test_with_redis_down_the_rescan_still_runs(commit, variant):
     raw_stock(variant, 0)
 
     with override_settings(CACHES=REDIS_DOWN), commit():
-        assert tasks.alerts_rescan() == (1, 0)
+        assert tasks.alerts_rescan_task() == (1, 0)
 
     assert alerts(variant) == [(0, 3, False)]
     assert len(low_stock_mails()) == 1
@@ -589,7 +605,7 @@ def test_a_redis_outage_during_a_restock_delays_the_next_alert_at_most_to_the_re
     with commit():
         place_order(user=customer, lines=[(variant, 7)])  # 2
     with commit():
-        tasks.alerts_rescan()
+        tasks.alerts_rescan_task()
 
     assert alerts(variant) == [(1, 3, True), (2, 3, False)]
     assert len(low_stock_mails()) == 2

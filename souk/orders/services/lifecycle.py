@@ -21,24 +21,23 @@ from souk.orders.services import refunds
 from souk.orders.services.notify import order_events
 from souk.orders.services.pricing import coupon_use_take, customer_uses
 
-Status = Order.Status
 Method = DeliverySchedule.Method
 # What a shop member (or an administrator) may move an order to, from each status, by the
 # order's delivery method: a delivered order is shipped first; a pickup order is never shipped,
 # it is delivered when the buyer collects it.
 FORWARD = {
     Method.DELIVERY: {
-        Status.PAID: Status.PROCESSING,
-        Status.PROCESSING: Status.SHIPPED,
-        Status.SHIPPED: Status.DELIVERED,
+        Order.Status.PAID: Order.Status.PROCESSING,
+        Order.Status.PROCESSING: Order.Status.SHIPPED,
+        Order.Status.SHIPPED: Order.Status.DELIVERED,
     },
     Method.PICKUP: {
-        Status.PAID: Status.PROCESSING,
-        Status.PROCESSING: Status.DELIVERED,
+        Order.Status.PAID: Order.Status.PROCESSING,
+        Order.Status.PROCESSING: Order.Status.DELIVERED,
     },
 }
-CANCELLABLE = (Status.PENDING_PAYMENT, Status.PAID, Status.PROCESSING)
-CLOSED = (Status.CANCELLED, Status.EXPIRED)
+CANCELLABLE = (Order.Status.PENDING_PAYMENT, Order.Status.PAID, Order.Status.PROCESSING)
+CLOSED = (Order.Status.CANCELLED, Order.Status.EXPIRED)
 
 
 def _locked(order_id: int) -> Order:
@@ -57,15 +56,15 @@ def order_transition(*, order_id: int, status: str, actor: User) -> Order:
             DeliverySchedule.objects.filter(order=order).values_list("method", flat=True).first()
             or Method.DELIVERY
         )
-        if FORWARD[Method(method)].get(Status(order.status)) != status:
+        if FORWARD[Method(method)].get(Order.Status(order.status)) != status:
             how = "A pickup order" if method == Method.PICKUP else "An order"
             raise InvalidTransition(f"{how} that is {order.status} cannot become {status}.")
         order.status = status
         order.save(update_fields=["status", "updated_at"])
         delivery_state = {
-            Status.SHIPPED: DeliverySchedule.State.IN_TRANSIT,
-            Status.DELIVERED: DeliverySchedule.State.DELIVERED,
-        }.get(Status(status))
+            Order.Status.SHIPPED: DeliverySchedule.State.IN_TRANSIT,
+            Order.Status.DELIVERED: DeliverySchedule.State.DELIVERED,
+        }.get(Order.Status(status))
         if delivery_state:
             DeliverySchedule.objects.filter(order=order).update(
                 status=delivery_state, updated_at=timezone.now()
@@ -117,7 +116,7 @@ def _return_stock(order: Order, *, reason: str, actor: User | None) -> None:
 
 def _close(order: Order, *, status: str, reason: str, actor: User | None) -> None:
     """Inside a transaction holding the order lock. Lock order: souk.core.locking."""
-    was_paid = order.status in (Status.PAID, Status.PROCESSING)
+    was_paid = order.status in (Order.Status.PAID, Order.Status.PROCESSING)
     _release_coupon(order)
     _return_stock(order, reason=reason, actor=actor)
     order.status = status
@@ -141,7 +140,9 @@ def order_cancel(*, order_id: int, actor: User) -> Order:
         order = _locked(order_id)
         if order.status not in CANCELLABLE:
             raise InvalidTransition(f"An order that is {order.status} cannot be cancelled.")
-        _close(order, status=Status.CANCELLED, reason=StockMovement.Reason.CANCEL, actor=actor)
+        _close(
+            order, status=Order.Status.CANCELLED, reason=StockMovement.Reason.CANCEL, actor=actor
+        )
     return order
 
 
@@ -151,7 +152,7 @@ def orders_expire(*, now: datetime | None = None, batch: int = 500) -> int:
     every order is re-checked under its lock, so nothing expires twice."""
     moment = now or timezone.now()
     due = list(
-        Order.objects.filter(status=Status.PENDING_PAYMENT, expires_at__lte=moment)
+        Order.objects.filter(status=Order.Status.PENDING_PAYMENT, expires_at__lte=moment)
         .order_by("expires_at", "pk")
         .values_list("pk", flat=True)[:batch]
     )
@@ -159,11 +160,13 @@ def orders_expire(*, now: datetime | None = None, batch: int = 500) -> int:
     for order_id in due:
         with transaction.atomic():
             order = order_lock(order_id, skip_locked=True)
-            if order is None or order.status != Status.PENDING_PAYMENT:
+            if order is None or order.status != Order.Status.PENDING_PAYMENT:
                 continue
             if order.expires_at > moment:
                 continue
-            _close(order, status=Status.EXPIRED, reason=StockMovement.Reason.EXPIRY, actor=None)
+            _close(
+                order, status=Order.Status.EXPIRED, reason=StockMovement.Reason.EXPIRY, actor=None
+            )
             expired += 1
     return expired
 
@@ -175,9 +178,9 @@ def order_mark_paid(
     `locked_order`: the order, already locked by the caller's lock plan."""
     with transaction.atomic():
         order = locked_order if locked_order is not None else _locked(order_id)
-        if order.status != Status.PENDING_PAYMENT:
+        if order.status != Order.Status.PENDING_PAYMENT:
             return False
-        order.status = Status.PAID
+        order.status = Order.Status.PAID
         order.payment_status = Order.PaymentStatus.PAID
         order.paid_at = timezone.now()
         order.save(update_fields=["status", "payment_status", "paid_at", "updated_at"])
@@ -215,7 +218,7 @@ def order_pay_late(*, order_id: int, locked_order: Order | None = None) -> bool:
     order's lock (`locked_order`, or it is locked here). Lock order: souk.core.locking."""
     with transaction.atomic():
         order = locked_order if locked_order is not None else _locked(order_id)
-        if order.status != Status.EXPIRED or order.stock_returned_at is None:
+        if order.status != Order.Status.EXPIRED or order.stock_returned_at is None:
             return False
         if order.coupon_id is not None:
             coupon_lock(order.coupon_id)  # before the variants: the global lock order
@@ -232,7 +235,7 @@ def order_pay_late(*, order_id: int, locked_order: Order | None = None) -> bool:
             reference=f"order:{order.number}",
             locked=locked,
         )
-        order.status = Status.PAID
+        order.status = Order.Status.PAID
         order.payment_status = Order.PaymentStatus.PAID
         order.paid_at = timezone.now()
         order.cancelled_at = None

@@ -35,9 +35,9 @@ def order_events(*, orders: Iterable[Order], event: str, actor: User | None = No
     )
     to_buyer, to_members = EVENTS[event]
     if rows and (to_buyer or to_members):
-        from souk.orders.tasks import orders_notify
+        from souk.orders.tasks import orders_notify_task
 
-        enqueue_on_commit(orders_notify, [row.pk for row in rows])
+        enqueue_on_commit(orders_notify_task, [row.pk for row in rows])
 
 
 def _members(order: Order) -> list[User]:

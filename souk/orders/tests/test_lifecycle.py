@@ -21,7 +21,7 @@ from souk.orders.services import refunds
 from souk.orders.services.cart import cart_item_add
 from souk.orders.services.lifecycle import order_cancel, order_mark_paid, order_transition
 from souk.orders.services.placement import checkout_place
-from souk.orders.tasks import orders_expire, orders_notify
+from souk.orders.tasks import orders_expire_task, orders_notify_task
 from souk.orders.tests.factories import ensure_address, make_coupon, place_order
 from souk.shops.models import Shop
 
@@ -351,8 +351,8 @@ def test_unpaid_orders_expire_after_the_timeout_and_give_their_stock_back(
     assert quantity(mug) == 1
 
     with time_machine.travel(due.expires_at + timedelta(seconds=1), tick=False):
-        assert orders_expire.apply().get() == 1
-        assert orders_expire.apply().get() == 0
+        assert orders_expire_task.apply().get() == 1
+        assert orders_expire_task.apply().get() == 0
 
     assert [status_of(o) for o in (due, settled, later)] == ["expired", "paid", "pending_payment"]
     assert quantity(mug) == 3
@@ -365,7 +365,7 @@ def test_unpaid_orders_expire_after_the_timeout_and_give_their_stock_back(
 
 def test_nothing_expires_before_the_timeout(customer, placed, mug):
     with time_machine.travel(placed.expires_at - timedelta(seconds=1), tick=False):
-        assert orders_expire.apply().get() == 0
+        assert orders_expire_task.apply().get() == 0
 
     assert (status_of(placed), quantity(mug)) == ("pending_payment", 3)
 
@@ -375,7 +375,7 @@ def test_expiry_gives_the_coupon_use_back(customer, mug):
     order = place_order(user=customer, lines=[(mug, 1)], coupon_code="ONCE")
 
     with time_machine.travel(order.expires_at + timedelta(minutes=1), tick=False):
-        orders_expire.apply().get()
+        orders_expire_task.apply().get()
 
     coupon.refresh_from_db()
     assert (status_of(order), coupon.uses) == ("expired", 0)
@@ -383,7 +383,7 @@ def test_expiry_gives_the_coupon_use_back(customer, mug):
 
 def test_expired_orders_cannot_be_cancelled_or_paid(buyer, placed, mug):
     with time_machine.travel(placed.expires_at + timedelta(minutes=1), tick=False):
-        orders_expire.apply().get()
+        orders_expire_task.apply().get()
 
     assert_problem(buyer.post(url(placed, "cancel")), 409, "invalid_transition")
     assert order_mark_paid(order_id=placed.pk) is False
@@ -571,7 +571,7 @@ def test_a_new_order_emails_the_buyer_and_each_shop_member_after_commit(
 
     # A retried notification sends nothing twice.
     event_ids = list(Order.objects.get().events.values_list("pk", flat=True))
-    assert orders_notify.apply(args=[event_ids]).get() == 0
+    assert orders_notify_task.apply(args=[event_ids]).get() == 0
     assert len(mail.outbox) == 3
 
 
@@ -618,7 +618,7 @@ def test_expiry_emails_the_buyer(customer, placed, django_capture_on_commit_call
         time_machine.travel(placed.expires_at + timedelta(minutes=1), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        orders_expire.apply().get()
+        orders_expire_task.apply().get()
 
     assert [(m.subject, m.to) for m in mail.outbox] == [
         (f"Order {placed.number} expired unpaid", [customer.email])

@@ -50,8 +50,8 @@ from souk.shops.tests.factories import ShopFactory
 
 CENT = Decimal("0.01")
 COUPON = "TENOFF"  # 10 % off, platform-wide, unlimited
-Status = Order.Status
-RETURN_REASONS: dict[str, str] = {Status.CANCELLED: "cancel", Status.EXPIRED: "expiry"}
+OrderStatus = Order.Status
+RETURN_REASONS: dict[str, str] = {OrderStatus.CANCELLED: "cancel", OrderStatus.EXPIRED: "expiry"}
 
 customers = st.integers(min_value=0, max_value=1)
 variant_indexes = st.integers(min_value=0, max_value=2)
@@ -62,7 +62,7 @@ class ExpectedOrder:
     customer: int
     lines: dict[int, int]
     coupon_group: int | None
-    status: str = Status.PENDING_PAYMENT
+    status: str = OrderStatus.PENDING_PAYMENT
 
 
 @dataclass
@@ -148,7 +148,7 @@ class OrdersMachine(RuleBasedStateMachine):
             )
             assert order.subtotal == expected_subtotal
             assert order.total == order.subtotal - order.discount
-            assert order.status == Status.PENDING_PAYMENT
+            assert order.status == OrderStatus.PENDING_PAYMENT
             for vid, qty in lines.items():
                 self.world.stock[vid] -= qty
             self.world.orders[order.pk] = ExpectedOrder(
@@ -280,24 +280,24 @@ class OrdersMachine(RuleBasedStateMachine):
     def cancel(self, order_id: int) -> None:
         expected = self.world.orders[order_id]
         buyer = self.customers[expected.customer]
-        if expected.status != Status.PENDING_PAYMENT:
+        if expected.status != OrderStatus.PENDING_PAYMENT:
             before = self._snapshot()
             with pytest.raises(InvalidTransition):
                 order_cancel(order_id=order_id, actor=buyer)
             assert self._snapshot() == before
             return
         order_cancel(order_id=order_id, actor=buyer)
-        self._give_back(order_id, Status.CANCELLED)
+        self._give_back(order_id, OrderStatus.CANCELLED)
 
     @rule(order_id=orders)
     def expire(self, order_id: int) -> None:
         Order.all_objects.filter(pk=order_id).update(
             expires_at=timezone.now() - timedelta(minutes=1)
         )
-        was_pending = self.world.orders[order_id].status == Status.PENDING_PAYMENT
+        was_pending = self.world.orders[order_id].status == OrderStatus.PENDING_PAYMENT
         assert orders_expire() == (1 if was_pending else 0)
         if was_pending:
-            self._give_back(order_id, Status.EXPIRED)
+            self._give_back(order_id, OrderStatus.EXPIRED)
 
     @rule(index=variant_indexes, quantity=st.integers(1, 5))
     def purchase(self, index: int, quantity: int) -> None:
@@ -378,7 +378,7 @@ class OrdersMachine(RuleBasedStateMachine):
         open_groups = {
             order.coupon_group
             for order in self.world.orders.values()
-            if order.coupon_group is not None and order.status == Status.PENDING_PAYMENT
+            if order.coupon_group is not None and order.status == OrderStatus.PENDING_PAYMENT
         }
         self.coupon.refresh_from_db()
         assert self.coupon.uses == len(open_groups)

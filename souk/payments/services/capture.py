@@ -26,7 +26,6 @@ from souk.payments.services.log import transaction_log
 from souk.payments.services.refunds import refund_open
 
 Kind = PaymentTransaction.Kind
-Status = Payment.Status
 
 
 def payment_verify(
@@ -35,7 +34,7 @@ def payment_verify(
     """Ask the gateway about the payment and settle it. A paid payment is returned as it is;
     a gateway that cannot be reached leaves it pending for the reconciliation job."""
     payment = Payment.objects.select_related("user").get(pk=payment_id)
-    if payment.status == Status.PAID:
+    if payment.status == Payment.Status.PAID:
         return payment
     adapter = gateway_for(payment.gateway)
     try:
@@ -107,8 +106,8 @@ def _checked(payment_id: int) -> None:
 def _fail(payment_id: int, reason: str) -> None:
     """pending -> failed (a paid payment stays paid; a failed one may still be captured if the
     gateway later confirms it)."""
-    Payment.objects.filter(pk=payment_id, status=Status.PENDING).update(
-        status=Status.FAILED,
+    Payment.objects.filter(pk=payment_id, status=Payment.Status.PENDING).update(
+        status=Payment.Status.FAILED,
         failure_reason=reason[:255],
         last_checked_at=timezone.now(),
         updated_at=timezone.now(),
@@ -124,9 +123,9 @@ def payment_settle_paid(
     with transaction.atomic():
         locked = payment_capture_lock(payment_id=payment_id)
         payment, orders = locked.payment, locked.orders
-        if payment.status == Status.PAID:
+        if payment.status == Payment.Status.PAID:
             return payment
-        payment.status = Status.PAID
+        payment.status = Payment.Status.PAID
         payment.paid_at = timezone.now()
         payment.failure_reason = ""
         payment.gateway_transaction_id = transaction_id[:128]

@@ -38,9 +38,9 @@ def refund_open(*, payment: Payment | None, order: Order, reason: str) -> Refund
     if created:
         order_refund_due(order_id=order.pk)
         if payment is not None:
-            from souk.payments.tasks import refund_send as task
+            from souk.payments.tasks import refund_send_task
 
-            enqueue_on_commit(task, refund.pk)
+            enqueue_on_commit(refund_send_task, refund.pk)
     return refund
 
 

@@ -116,7 +116,7 @@ def test_the_celery_task_reconciles_pending_payments(
         time_machine.travel(timezone.now() + LATER, tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        result = tasks.payments_reconcile.delay().get()
+        result = tasks.payments_reconcile_task.delay().get()
 
     assert result == {
         "verified": 1,

@@ -176,7 +176,7 @@ def test_sending_a_refund_again_does_not_refund_twice(
     cancel(client_for(customer), pending_order, django_capture_on_commit_callbacks)
     refund = Refund.objects.get()
 
-    assert tasks.refund_send(refund.pk) == "succeeded"
+    assert tasks.refund_send_task(refund.pk) == "succeeded"
     assert payments_reconcile(now=timezone.now() + timedelta(hours=1)).refunds_sent == 0
 
     assert len(requests_to(paystack, "/refund")) == 1
