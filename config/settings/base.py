@@ -111,7 +111,7 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
     f"-c jit=off -c max_parallel_workers_per_gather=0 "
     f"-c random_page_cost={env.float('DB_RANDOM_PAGE_COST', default=1.1)}"
 )
-# Row locks (souk.core.locking) wait at most this long; then the request answers 503.
+# Row locks (souk.core.locks) wait at most this long; then the request answers 503.
 DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5000)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,5 +1,5 @@
 """Lock plans of accounts: address books, one-time codes and refresh tokens. The order they
-follow is `souk.core.locking.LOCK_ORDER`."""
+follow is `souk.core.locks.LOCK_ORDER`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from souk.accounts.models import OtpCode, User
-from souk.core.locking import lock_first, lock_plan, lock_rows
+from souk.core.locks import lock_first, lock_plan, lock_rows
 
 
 @lock_plan("accounts.User")

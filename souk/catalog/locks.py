@@ -1,4 +1,4 @@
-"""Lock plans of the catalog. The order they follow is `souk.core.locking.LOCK_ORDER`: a
+"""Lock plans of the catalog. The order they follow is `souk.core.locks.LOCK_ORDER`: a
 product's shop comes before the product, so closing a shop and changing one of its products
 wait for each other instead of deadlocking."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from souk.catalog.models import Category, Product, SuggestName
-from souk.core.locking import lock_first, lock_plan, lock_rows
+from souk.core.locks import lock_first, lock_plan, lock_rows
 from souk.shops.models import Shop
 
 

@@ -281,7 +281,7 @@ LOCK_NOT_AVAILABLE = "55P03"
 
 
 def is_lock_timeout(exc: BaseException) -> bool:
-    """PostgreSQL gave up waiting for a row lock (`lock_timeout`, see souk.core.locking)."""
+    """PostgreSQL gave up waiting for a row lock (`lock_timeout`, see souk.core.locks)."""
     cause = exc.__cause__ if isinstance(exc, OperationalError) else exc
     return getattr(cause, "sqlstate", None) == LOCK_NOT_AVAILABLE
 

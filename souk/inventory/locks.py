@@ -1,5 +1,5 @@
 """Lock plans of inventory: stock, purchases and alerts, in the global lock order
-(`souk.core.locking.LOCK_ORDER`).
+(`souk.core.locks.LOCK_ORDER`).
 
 Every path that changes stock locks the variants it touches through `variants_lock`, ordered
 by primary key, so two transactions that need the same variants wait for each other instead
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from souk.catalog.models import Variant
-from souk.core.locking import lock_first, lock_plan, lock_rows
+from souk.core.locks import lock_first, lock_plan, lock_rows
 from souk.inventory.models import InventoryAlert, Purchase
 
 

@@ -1,10 +1,10 @@
 """Lock plans of carts, orders, delivery schedules and coupons, in the global lock order
-(`souk.core.locking.LOCK_ORDER`)."""
+(`souk.core.locks.LOCK_ORDER`)."""
 
 from __future__ import annotations
 
 from souk.accounts.models import User
-from souk.core.locking import lock_first, lock_plan, lock_rows
+from souk.core.locks import lock_first, lock_plan, lock_rows
 from souk.orders.models import Cart, Coupon, DeliverySchedule, Order
 
 

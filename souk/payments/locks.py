@@ -1,4 +1,4 @@
-"""Lock plans of payments, in the global lock order (`souk.core.locking.LOCK_ORDER`): the
+"""Lock plans of payments, in the global lock order (`souk.core.locks.LOCK_ORDER`): the
 orders a payment pays, the coupons and variants an expired one would need again, then the
 payment itself."""
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from souk.catalog.models import Variant
-from souk.core.locking import lock_plan, lock_rows
+from souk.core.locks import lock_plan, lock_rows
 from souk.orders.models import Coupon, Order, OrderItem
 from souk.payments.models import Payment, Refund
 

@@ -1,9 +1,9 @@
-"""Lock plans of shops. The order they follow is `souk.core.locking.LOCK_ORDER`: a shop
+"""Lock plans of shops. The order they follow is `souk.core.locks.LOCK_ORDER`: a shop
 before its products."""
 
 from __future__ import annotations
 
-from souk.core.locking import lock_plan, lock_rows
+from souk.core.locks import lock_plan, lock_rows
 from souk.shops.models import Shop
 
 

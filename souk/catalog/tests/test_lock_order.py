@@ -1,4 +1,4 @@
-"""Shops and their products are locked in the one global order (souk.core.locking): closing a
+"""Shops and their products are locked in the one global order (souk.core.locks): closing a
 shop and deleting one of its products at the same moment both finish, in either order, and
 never deadlock (DESIGN.md 3)."""
 

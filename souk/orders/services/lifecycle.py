@@ -115,7 +115,7 @@ def _return_stock(order: Order, *, reason: str, actor: User | None) -> None:
 
 
 def _close(order: Order, *, status: str, reason: str, actor: User | None) -> None:
-    """Inside a transaction holding the order lock. Lock order: souk.core.locking."""
+    """Inside a transaction holding the order lock. Lock order: souk.core.locks."""
     was_paid = order.status in (Order.Status.PAID, Order.Status.PROCESSING)
     _release_coupon(order)
     _return_stock(order, reason=reason, actor=actor)
@@ -215,7 +215,7 @@ def order_pay_late(*, order_id: int, locked_order: Order | None = None) -> bool:
     """A payment completed after its order expired: take the stock (and the coupon use) again
     and mark the order paid, if all of it is still there. False, with nothing changed, if
     not (the payment is then refunded). Runs inside the caller's transaction, which holds the
-    order's lock (`locked_order`, or it is locked here). Lock order: souk.core.locking."""
+    order's lock (`locked_order`, or it is locked here). Lock order: souk.core.locks."""
     with transaction.atomic():
         order = locked_order if locked_order is not None else _locked(order_id)
         if order.status != Order.Status.EXPIRED or order.stock_returned_at is None:

@@ -2,7 +2,7 @@
 
 `payment_verify` asks the gateway (no transaction open, no lock held) and hands its verdict
 to `payment_settle`. Capturing takes its rows once through the `payment_capture_lock` plan
-(souk.payments.locks), in the global lock order of souk.core.locking; a payment found already
+(souk.payments.locks), in the global lock order of souk.core.locks; a payment found already
 paid under its lock is left alone, so duplicate callbacks, webhooks
 and reconciliation runs (even concurrent ones) make one paid transition and one set of
 effects. Only a verdict with our amount and currency pays anything.
