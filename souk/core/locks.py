@@ -30,7 +30,7 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 
 # The global lock order: a transaction locks rows of an earlier model before a later one.
@@ -125,12 +125,23 @@ def _record(label: str) -> None:
     running.taken.append(label)
 
 
+def _lock_timeout_mark() -> None:
+    """Registered after commit only to mark "lock_timeout is set in this transaction"."""
+
+
 def lock_timeout_set() -> None:
-    """`SET LOCAL lock_timeout` for the rest of the current transaction."""
+    """`SET LOCAL lock_timeout` for the rest of the current transaction, once per transaction.
+
+    Whether it is set already is read from the transaction's after-commit list: Django empties
+    it at commit and rollback, and drops the entries of a savepoint rolled back - just as
+    PostgreSQL undoes a SET LOCAL made inside that savepoint."""
+    if any(entry[1] is _lock_timeout_mark for entry in connection.run_on_commit):
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('lock_timeout', %s, true)", [f"{int(settings.DB_LOCK_TIMEOUT_MS)}ms"]
         )
+    transaction.on_commit(_lock_timeout_mark, robust=True)
 
 
 def lock_rows(

@@ -4,6 +4,7 @@ that follow the single global order in souk.core.locks."""
 from __future__ import annotations
 
 import ast
+import contextlib
 from importlib import import_module
 from importlib.util import find_spec
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.db import OperationalError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from souk.core.exceptions import is_lock_timeout
 from souk.core.locks import (
@@ -181,3 +183,40 @@ def test_a_lock_waits_for_no_foreign_key_check_of_another_transaction(settings, 
     finally:
         other.rollback()
         other.close()
+
+
+class _Undo(Exception):
+    pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lock_timeout_is_set_once_a_transaction(settings, user_factory):
+    settings.DB_LOCK_TIMEOUT_MS = 1500
+    user = user_factory()
+
+    @lock_plan("accounts.User")
+    def user_lock() -> list[object]:
+        return list(lock_rows(type(user), [user.pk]))
+
+    def rolled_back_savepoint() -> None:
+        with contextlib.suppress(_Undo), transaction.atomic():
+            user_lock()
+            raise _Undo  # PostgreSQL undoes the SET LOCAL made in the savepoint
+
+    def settings_made() -> int:
+        with CaptureQueriesContext(connection) as queries, transaction.atomic():
+            user_lock()
+            user_lock()
+            with transaction.atomic():  # a savepoint kept
+                user_lock()
+            user_lock()
+        return sum("set_config" in query["sql"] for query in queries.captured_queries)
+
+    assert settings_made() == 1
+    assert settings_made() == 1  # a new transaction sets it again
+    with transaction.atomic():
+        rolled_back_savepoint()
+        user_lock()
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            assert cursor.fetchone() == ("1500ms",)
