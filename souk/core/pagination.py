@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, overload
 
 from rest_framework import pagination
@@ -42,6 +42,20 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if number is None or number > _MAX_QUERY_INT:
             number = 1
         return (number - 1) * size, size
+
+    def prefetched_response(
+        self, request: Request, view: Any, fetch: Callable[[int, int], dict[str, Any]]
+    ) -> Response:
+        """The page answer for rows fetched a page at a time: `fetch(offset, limit)` returns
+        `{"count", "rows"}` (from a cache, say), serialized with the view's serializer."""
+        offset, limit = self.window(request)
+        found = fetch(offset, limit)
+        page = self.paginate_queryset(
+            PrefetchedPage(count=found["count"], offset=offset, rows=found["rows"]),
+            request,
+            view=view,
+        )
+        return self.get_paginated_response(view.get_serializer(page, many=True).data)
 
 
 class PrefetchedPage(Sequence[Any]):

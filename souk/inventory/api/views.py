@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from souk.accounts.api.auth import request_user
 from souk.core.exceptions import NotFound, PermissionDeniedError
-from souk.core.pagination import PageNumberPagination, PrefetchedPage
+from souk.core.pagination import PageNumberPagination
 from souk.inventory import policy, selectors
 from souk.inventory.api import serializers as s
 from souk.inventory.models import InventoryAlert, Purchase, StockMovement
@@ -48,15 +48,11 @@ class ShopInventoryView(ShopObjectMixin, GenericAPIView):
     def get(self, request: Request, pk: int) -> Response:
         shop = self.get_permission_shop()
         policy.require_inventory_page(user=request.user, shop=shop)
-        paginator = PageNumberPagination()
-        offset, limit = paginator.window(request)
-        found = selectors.shop_inventory(shop=shop, offset=offset, limit=limit)
-        page = paginator.paginate_queryset(
-            PrefetchedPage(count=found["count"], offset=offset, rows=found["rows"]),
+        return PageNumberPagination().prefetched_response(
             request,
-            view=self,
+            self,
+            lambda offset, limit: selectors.shop_inventory(shop=shop, offset=offset, limit=limit),
         )
-        return paginator.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 @extend_schema(tags=["inventory"])
@@ -80,15 +76,11 @@ class AlertListView(GenericAPIView):
         if shop_id is None and not policy.may_list_every_shop(request.user):
             raise ValidationError({"shop": ["This field is required."]})
         shop = None if shop_id is None else stock_shop(request, shop_id)
-        paginator = PageNumberPagination()
-        offset, limit = paginator.window(request)
-        found = selectors.active_alerts(shop=shop, offset=offset, limit=limit)
-        page = paginator.paginate_queryset(
-            PrefetchedPage(count=found["count"], offset=offset, rows=found["rows"]),
+        return PageNumberPagination().prefetched_response(
             request,
-            view=self,
+            self,
+            lambda offset, limit: selectors.active_alerts(shop=shop, offset=offset, limit=limit),
         )
-        return paginator.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 @extend_schema(tags=["inventory"])
