@@ -107,12 +107,17 @@ DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Short OLTP queries: JIT compilation only adds latency; index scans are cheap on SSDs.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-    f"-c jit=off -c max_parallel_workers_per_gather=0 "
-    f"-c random_page_cost={env.float('DB_RANDOM_PAGE_COST', default=1.1)}"
-)
 # Row locks (souk.core.locks) wait at most this long; then the request answers 503.
 DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5000)
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    f"-c jit=off -c max_parallel_workers_per_gather=0 "
+    f"-c random_page_cost={env.float('DB_RANDOM_PAGE_COST', default=1.1)} "
+    f"-c lock_timeout={DB_LOCK_TIMEOUT_MS}ms"
+)
+# The lock_timeout every connection opens with: a lock plan sets its own (SET LOCAL, once per
+# transaction) only where DB_LOCK_TIMEOUT_MS differs from it. None (a pooler that does not pass
+# connection options on) makes every locking transaction set it.
+DB_SESSION_LOCK_TIMEOUT_MS: int | None = DB_LOCK_TIMEOUT_MS
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 SILENCED_SYSTEM_CHECKS = [

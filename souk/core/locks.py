@@ -14,7 +14,8 @@ each other, but a foreign-key check of another transaction (FOR KEY SHARE, taken
 Django's deferred constraints) neither waits for a plan nor makes one wait, so the two cannot
 deadlock.
 
-Every lock is taken with `SET LOCAL lock_timeout` (`settings.DB_LOCK_TIMEOUT_MS`): a row held
+Every lock is taken under `lock_timeout` (`settings.DB_LOCK_TIMEOUT_MS`, the connection's default,
+else a `SET LOCAL` once per transaction): a row held
 too long raises PostgreSQL's `lock_not_available` (55P03), which the exception handler answers
 with 503 `service_unavailable`, instead of a worker waiting forever.
 
@@ -134,7 +135,13 @@ def lock_timeout_set() -> None:
 
     Whether it is set already is read from the transaction's after-commit list: Django empties
     it at commit and rollback, and drops the entries of a savepoint rolled back - just as
-    PostgreSQL undoes a SET LOCAL made inside that savepoint."""
+    PostgreSQL undoes a SET LOCAL made inside that savepoint.
+
+    Connections open with `lock_timeout` already set to DB_LOCK_TIMEOUT_MS (the database
+    settings' options, `DB_SESSION_LOCK_TIMEOUT_MS`): then there is nothing to set, and a lock
+    costs no extra round trip."""
+    if settings.DB_LOCK_TIMEOUT_MS == settings.DB_SESSION_LOCK_TIMEOUT_MS:
+        return
     if any(entry[1] is _lock_timeout_mark for entry in connection.run_on_commit):
         return
     with connection.cursor() as cursor:

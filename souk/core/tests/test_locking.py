@@ -220,3 +220,36 @@ def test_the_lock_timeout_is_set_once_a_transaction(settings, user_factory):
         with connection.cursor() as cursor:
             cursor.execute("SHOW lock_timeout")
             assert cursor.fetchone() == ("1500ms",)
+
+
+@pytest.mark.django_db
+def test_connections_open_with_the_lock_timeout_so_a_plan_sets_nothing(settings, user_factory):
+    user = user_factory()
+
+    @lock_plan("accounts.User")
+    def user_lock() -> list[object]:
+        return list(lock_rows(type(user), [user.pk]))
+
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        assert user_lock() == [user]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setting, unit FROM pg_settings WHERE name = 'lock_timeout'")
+            assert cursor.fetchone() == (str(settings.DB_LOCK_TIMEOUT_MS), "ms")
+    assert not any("set_config" in query["sql"] for query in queries.captured_queries)
+
+
+@pytest.mark.django_db
+def test_without_a_connection_default_each_transaction_sets_the_lock_timeout(
+    settings, user_factory
+):
+    settings.DB_SESSION_LOCK_TIMEOUT_MS = None  # as behind a pooler that drops the options
+    user = user_factory()
+
+    @lock_plan("accounts.User")
+    def user_lock() -> list[object]:
+        return list(lock_rows(type(user), [user.pk]))
+
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        user_lock()
+        user_lock()
+    assert sum("set_config" in query["sql"] for query in queries.captured_queries) == 1
