@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "souk.inventory",
     "souk.orders",
     "souk.payments",
+    "souk.notifications",
 ]
 
 MIDDLEWARE = [
@@ -174,6 +175,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "souk.payments.tasks.payments_reconcile",
         "schedule": 300.0,
     },
+    "notifications.dispatch-outbox": {
+        "task": "souk.notifications.tasks.outbox_dispatch",
+        "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=5.0),
+    },
     "catalog.rebuild-discovery-maps": {
         "task": "souk.catalog.tasks.discovery_maps_rebuild",
         "schedule": crontab(minute=20),
@@ -220,6 +225,16 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Souk <no-reply@souk.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SMS_BACKEND = env.str("SMS_BACKEND", default="souk.accounts.sms.LoggingSmsBackend")
+# A stalled mail server fails a send instead of holding a dispatcher (seconds).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+
+# --- Notifications outbox (souk.notifications.services.dispatch) ------------------------------
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)  # messages claimed at once
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)  # a claim's lease
+OUTBOX_DISPATCH_SECONDS = env.float("OUTBOX_DISPATCH_SECONDS", default=30.0)  # one run's budget
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)  # then the message is dead
+OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30.0)
+OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
 
 # --- REST framework and API docs --------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -14,13 +14,16 @@ logger = logging.getLogger(__name__)
 
 
 class SmsBackend(Protocol):
-    def send(self, *, to: str, body: str) -> None: ...
+    """`key`, when given, identifies the message: a provider that supports idempotency keys
+    gets it, so that a resend after a crash is not delivered twice."""
+
+    def send(self, *, to: str, body: str, key: str | None = None) -> None: ...
 
 
 class LoggingSmsBackend:
     """Development backend: writes the message to the log instead of sending it."""
 
-    def send(self, *, to: str, body: str) -> None:
+    def send(self, *, to: str, body: str, key: str | None = None) -> None:
         logger.info("SMS to %s: %s", to, body)
 
 
@@ -28,6 +31,7 @@ class LoggingSmsBackend:
 class SentSms:
     to: str
     body: str
+    key: str | None = None
 
 
 class LocmemSmsBackend:
@@ -35,8 +39,8 @@ class LocmemSmsBackend:
 
     outbox: list[SentSms] = []  # shared on purpose, like mail.outbox
 
-    def send(self, *, to: str, body: str) -> None:
-        LocmemSmsBackend.outbox.append(SentSms(to=to, body=body))
+    def send(self, *, to: str, body: str, key: str | None = None) -> None:
+        LocmemSmsBackend.outbox.append(SentSms(to=to, body=body, key=key))
 
 
 @cache
@@ -44,5 +48,5 @@ def _backend_class(path: str) -> type[SmsBackend]:
     return import_string(path)
 
 
-def send_sms(*, to: str, body: str) -> None:
-    _backend_class(settings.SMS_BACKEND)().send(to=to, body=body)
+def send_sms(*, to: str, body: str, key: str | None = None) -> None:
+    _backend_class(settings.SMS_BACKEND)().send(to=to, body=body, key=key)

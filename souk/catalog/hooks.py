@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from souk.accounts.models import User
-from souk.catalog.models import Variant
+from souk.catalog.models import Review, Variant
 from souk.core.hooks import Hook
 
 
@@ -24,3 +24,12 @@ customer_received: Hook[CustomerReceived] = Hook("catalog.customer_received")
 # souk.inventory.
 variant_stock_initialize: Hook[VariantStock] = Hook("catalog.variant_stock_initialize")
 variant_stock_set: Hook[VariantStock] = Hook("catalog.variant_stock_set")
+
+
+class ReviewReceived(Protocol):
+    def __call__(self, *, review: Review) -> object: ...
+
+
+# A customer reviewed a product: inside the same transaction, tell the shop's members.
+# Registered by souk.notifications.
+review_received: Hook[ReviewReceived] = Hook("catalog.review_received")

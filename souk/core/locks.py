@@ -52,6 +52,8 @@ LOCK_ORDER: tuple[str, ...] = (
     "catalog.Variant",  # stock, always by primary key
     "inventory.InventoryAlert",
     "payments.Payment",
+    "notifications.Preference",  # one user's choices, read-modify-write
+    "notifications.OutboxMessage",  # claimed by dispatchers, SKIP LOCKED, in batches
 )
 
 LOCK_RANK = {label: rank for rank, label in enumerate(LOCK_ORDER)}
@@ -157,10 +159,11 @@ def lock_rows(
     *,
     of_self: bool = True,
     skip_locked: bool = False,
+    limit: int | None = None,
 ) -> list[M]:
     """Lock the rows of `source` (a model, or a queryset to narrow and load them with),
-    restricted to `pks` when given, in primary-key order; the locked rows. Inside a lock
-    plan and a transaction."""
+    restricted to `pks` when given, in primary-key order, at most `limit` of them; the locked
+    rows. Inside a lock plan and a transaction."""
     queryset: QuerySet[M] = (
         source if isinstance(source, QuerySet) else source._default_manager.all()
     )
@@ -174,7 +177,8 @@ def lock_rows(
     locking = queryset.select_for_update(
         of=("self",) if of_self else (), skip_locked=skip_locked, no_key=True
     )
-    return list(locking.order_by("pk"))
+    locking = locking.order_by("pk")
+    return list(locking[:limit] if limit is not None else locking)
 
 
 def lock_first(source: QuerySet[M], *, of_self: bool = True) -> M | None:

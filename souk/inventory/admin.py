@@ -66,7 +66,6 @@ class InventoryAlertAdmin(ReadOnlyAdmin):
         "resolved_at",
         "dismissed_at",
         "dismissed_by",
-        "notified_at",
     ]
     list_filter = ["resolved_at", "dismissed_at"]
     raw_id_fields = ["variant", "shop", "dismissed_by"]

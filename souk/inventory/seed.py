@@ -263,8 +263,8 @@ def _stock_opened(first_id: int, end_id: int) -> None:
         )
         cursor.execute(
             "INSERT INTO inventory_inventoryalert (shop_id, variant_id, quantity, threshold, "
-            "created_at, notified_at) "
-            "SELECT shop_id, id, quantity, %s, now(), now() FROM catalog_variant "
+            "created_at) "
+            "SELECT shop_id, id, quantity, %s, now() FROM catalog_variant "
             "WHERE product_id >= %s AND product_id < %s AND quantity <= %s "
             "ON CONFLICT (variant_id) WHERE resolved_at IS NULL DO NOTHING",
             [settings.LOW_STOCK_THRESHOLD, first_id, end_id, settings.LOW_STOCK_THRESHOLD],

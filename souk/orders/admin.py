@@ -44,7 +44,6 @@ class OrderEventInline(ReadOnlyInline):
         "event",
         "actor",
         "created_at",
-        "notified_at",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from souk.core.hooks import Hook
-from souk.orders.models import Order
+from souk.orders.models import Order, OrderEvent
 
 
 class PaidOrderCancelled(Protocol):
@@ -15,3 +15,13 @@ class PaidOrderCancelled(Protocol):
 # A paid order was cancelled: inside the cancelling transaction, under the order's lock, open
 # its refund (sent to the gateway after commit). Registered by souk.payments.
 paid_order_cancelled: Hook[PaidOrderCancelled] = Hook("orders.paid_order_cancelled")
+
+
+class OrderEventsRecorded(Protocol):
+    def __call__(self, *, events: list[OrderEvent]) -> object: ...
+
+
+# Events were added to orders' history (placed, paid, shipped...): inside the same transaction,
+# write the notifications and outbox messages that tell whom they concern. Registered by
+# souk.notifications.
+order_events_recorded: Hook[OrderEventsRecorded] = Hook("orders.order_events_recorded")

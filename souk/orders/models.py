@@ -268,8 +268,8 @@ class DeliverySchedule(TimeStampedModel):
 
 
 class OrderEvent(models.Model):
-    """The order's history: every placement and status change, who made it, and whether the
-    people concerned were told (so a retried notification is not sent twice)."""
+    """The order's history: every placement and status change, and who made it. Whom each
+    event concerns is told through the notifications outbox, written in the same transaction."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     event = models.CharField(max_length=16)
@@ -277,7 +277,6 @@ class OrderEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -10,7 +10,7 @@ from django.db.models import Avg, Count
 
 from souk.accounts.models import User
 from souk.catalog import policy
-from souk.catalog.hooks import customer_received
+from souk.catalog.hooks import customer_received, review_received
 from souk.catalog.locks import shop_product_lock
 from souk.catalog.models import SCORE_PRIOR_MEAN, SCORE_PRIOR_WEIGHT, Product, Review
 from souk.catalog.services.vocabulary import names_rescore
@@ -41,6 +41,7 @@ def review_create(
         except IntegrityError as exc:
             raise Conflict("You have already reviewed this product.") from exc
         _ratings_refresh(locked, shop)
+        review_received.handler(review=review)
     return review
 
 

@@ -26,7 +26,7 @@ from redis.exceptions import RedisError
 from souk.accounts.models import User
 from souk.catalog.models import Variant
 from souk.core.exceptions import NotFound
-from souk.core.tasks import enqueue_on_commit
+from souk.inventory.hooks import low_stock_raised
 from souk.inventory.locks import alert_active_lock
 from souk.inventory.models import InventoryAlert
 from souk.inventory.policy import may_manage_stock
@@ -124,9 +124,7 @@ def alerts_update(*, variants: Iterable[Variant]) -> list[int]:
     if high:
         transaction.on_commit(lambda: _set_flags(high, raised=False), robust=True)
     if raised:
-        from souk.inventory.tasks import alerts_notify_task
-
-        enqueue_on_commit(alerts_notify_task, raised)
+        low_stock_raised.handler(alert_ids=raised)
     return raised
 
 
@@ -180,9 +178,7 @@ def alerts_rescan() -> Rescan:
         if resolved_variants:  # else their dedupe notes would hide their next fall
             transaction.on_commit(lambda: _set_flags(resolved_variants, raised=False), robust=True)
         if raised:
-            from souk.inventory.tasks import alerts_notify_task
-
-            enqueue_on_commit(alerts_notify_task, raised)
+            low_stock_raised.handler(alert_ids=raised)
         raised_shops = InventoryAlert.objects.filter(pk__in=raised).values_list(
             "shop_id", flat=True
         )

@@ -1,0 +1,243 @@
+"""Delivering the outbox: at least once, marked sent only after the provider accepted it.
+
+A dispatcher claims a batch of due messages in a short transaction (SKIP LOCKED, so
+dispatchers running side by side take different rows): each claimed message counts an
+attempt and is leased, that is its `available_at` moves OUTBOX_LEASE_SECONDS ahead. Then,
+holding no lock, it renders and sends them one by one, and marks each sent, or schedules its
+retry with exponential backoff, or, after OUTBOX_MAX_ATTEMPTS, marks it dead (visible and
+re-sendable in the admin). A dispatcher that dies mid-send leaves its messages pending: once
+their lease runs out, the next sweep sends them again. Halfway through the lease a dispatcher
+stops and hands back what it has not sent, so that no lease runs out while its message is
+still being worked on.
+
+Dispatchers are kicked after the commit of every change that wrote messages (best effort: a
+broker that is down is logged, never an error) and swept by beat every
+OUTBOX_SWEEP_SECONDS, which delivers whatever a kick missed."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import Count, F, Min, Q
+from django.utils import timezone
+
+from souk.accounts.sms import send_sms
+from souk.notifications.locks import outbox_due_lock
+from souk.notifications.models import Channel, OutboxMessage
+from souk.notifications.render import Gone, Subjects, render_email, render_sms
+from souk.notifications.tasks import outbox_dispatch_task
+
+logger = logging.getLogger(__name__)
+
+PENDING = OutboxMessage.Status.PENDING
+
+
+def _kick() -> None:
+    """After commit: ask a worker to dispatch now. Never raises; the sweep is the fallback."""
+    try:
+        outbox_dispatch_task.apply_async(retry=False)
+    except Exception:
+        logger.warning(
+            "could not kick the outbox dispatcher; the sweep will deliver", exc_info=True
+        )
+
+
+def dispatch_again() -> None:
+    """Queue another dispatcher run now (best effort, like the kick after commit)."""
+    _kick()
+
+
+def dispatch_on_commit() -> None:
+    """Kick a dispatcher once the current transaction commits."""
+    transaction.on_commit(_kick, robust=True)
+
+
+@dataclass(frozen=True)
+class Dispatched:
+    """What one dispatcher run did."""
+
+    sent: int
+    retried: int
+    dead: int
+    skipped: int
+    more: bool  # it stopped at its time budget with messages still due
+
+
+def _backoff(attempts: int) -> timedelta:
+    base = settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    delay = min(base, settings.OUTBOX_RETRY_MAX_SECONDS)
+    return timedelta(seconds=delay * random.uniform(0.8, 1.2))  # noqa: S311 (jitter)
+
+
+def _claim(limit: int) -> tuple[list[OutboxMessage], datetime]:
+    """Lease up to `limit` due messages; (the messages, when their lease ends)."""
+    with transaction.atomic():
+        batch = outbox_due_lock(limit=limit)
+        lease_end = timezone.now() + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+        if batch:
+            OutboxMessage.objects.filter(pk__in=[m.pk for m in batch]).update(
+                attempts=F("attempts") + 1, available_at=lease_end
+            )
+            for message in batch:
+                message.attempts += 1
+    return batch, lease_end
+
+
+def _mark_sent(message: OutboxMessage) -> None:
+    marked = OutboxMessage.objects.filter(pk=message.pk, status=PENDING).update(
+        status=OutboxMessage.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    if not marked:
+        logger.warning("outbox message %s was sent again after another sender", message.pk)
+
+
+def _mark_failed(message: OutboxMessage, error: str, *, final: bool = False) -> bool:
+    """Schedule a retry, or give up (`final`, or after OUTBOX_MAX_ATTEMPTS); True when it is
+    dead."""
+    dead = final or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    changes: dict[str, object] = {"last_error": error[:2000]}
+    if dead:
+        changes["status"] = OutboxMessage.Status.DEAD
+    else:
+        changes["available_at"] = timezone.now() + _backoff(message.attempts)
+    OutboxMessage.objects.filter(pk=message.pk, status=PENDING).update(**changes)
+    log = logger.error if dead else logger.warning
+    log("outbox message %s failed (attempt %s): %s", message.pk, message.attempts, error)
+    return dead
+
+
+def _mark_skipped(message: OutboxMessage, reason: str) -> None:
+    OutboxMessage.objects.filter(pk=message.pk, status=PENDING).update(
+        status=OutboxMessage.Status.SKIPPED, last_error=reason
+    )
+    logger.info("outbox message %s skipped: %s", message.pk, reason)
+
+
+def _release(messages: list[OutboxMessage]) -> None:
+    """Hand back leased messages that were not tried: due at once, the attempt not counted."""
+    if messages:
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages], status=PENDING).update(
+            available_at=timezone.now(), attempts=F("attempts") - 1
+        )
+
+
+def _send(message: OutboxMessage, subjects: Subjects, mail_connection: object) -> None:
+    user = message.recipient
+    if not user.is_active:
+        raise Gone("the recipient was deactivated")
+    if message.channel == Channel.EMAIL:
+        if not user.email:
+            raise Gone("the recipient has no email address")
+        email = render_email(message, subjects)
+        email.connection = mail_connection
+        if email.send() != 1:
+            raise RuntimeError("the mail backend accepted no message")
+    else:
+        if not user.phone:
+            raise Gone("the recipient has no phone number")
+        send_sms(
+            to=message.recipient.phone or "",
+            body=render_sms(message, subjects),
+            key=str(message.key),
+        )
+
+
+def _deliver(batch: list[OutboxMessage], lease_end: datetime) -> Counter[str]:
+    done: Counter[str] = Counter()
+    subjects = Subjects.load(batch)
+    stop_at = lease_end - timedelta(seconds=settings.OUTBOX_LEASE_SECONDS / 2)
+    mail_connection = get_connection()
+    try:
+        for index, message in enumerate(batch):
+            if timezone.now() >= stop_at:
+                _release(batch[index:])
+                break
+            if message.attempts > settings.OUTBOX_MAX_ATTEMPTS:
+                # Claimed that often without an outcome: each try died with its sender.
+                _mark_failed(message, "no outcome after repeated attempts", final=True)
+                done["dead"] += 1
+                continue
+            try:
+                _send(message, subjects, mail_connection)
+            except Gone as exc:  # nobody or nothing left to tell: retrying cannot help
+                _mark_skipped(message, str(exc))
+                done["skipped"] += 1
+            except Exception as exc:
+                dead = _mark_failed(message, f"{type(exc).__name__}: {exc}")
+                done["dead" if dead else "retried"] += 1
+            else:
+                _mark_sent(message)
+                done["sent"] += 1
+    finally:
+        try:
+            mail_connection.close()  # type: ignore[attr-defined]
+        except Exception:
+            logger.warning("could not close the mail connection", exc_info=True)
+    return done
+
+
+def outbox_dispatch(*, budget_seconds: float | None = None) -> Dispatched:
+    """Deliver due messages in batches of OUTBOX_BATCH_SIZE until none is due or the time
+    budget (OUTBOX_DISPATCH_SECONDS) is spent. Memory holds one batch at a time."""
+    budget = settings.OUTBOX_DISPATCH_SECONDS if budget_seconds is None else budget_seconds
+    deadline = time.monotonic() + budget
+    done: Counter[str] = Counter()
+    while True:
+        more = time.monotonic() >= deadline
+        batch, lease_end = ([], timezone.now()) if more else _claim(settings.OUTBOX_BATCH_SIZE)
+        if not batch:
+            return Dispatched(
+                sent=done["sent"],
+                retried=done["retried"],
+                dead=done["dead"],
+                skipped=done["skipped"],
+                more=more,
+            )
+        done += _deliver(batch, lease_end)
+
+
+def outbox_resend(*, message_ids: list[int]) -> int:
+    """Send these messages again (dead ones, typically): pending, due now, attempts from 0.
+    A message already sent is left alone. How many were queued again."""
+    with transaction.atomic():
+        queued = (
+            OutboxMessage.objects.filter(pk__in=message_ids)
+            .exclude(status=OutboxMessage.Status.SENT)
+            .update(status=PENDING, attempts=0, available_at=timezone.now(), last_error="")
+        )
+        if queued:
+            dispatch_on_commit()
+    return queued
+
+
+@dataclass(frozen=True)
+class OutboxState:
+    """How far behind delivery is: messages waiting, dead ones, and the age in seconds of the
+    oldest one waiting (0 when none)."""
+
+    pending: int
+    dead: int
+    oldest_pending_seconds: float
+
+
+def outbox_state() -> OutboxState:
+    figures = OutboxMessage.objects.filter(
+        Q(status=PENDING) | Q(status=OutboxMessage.Status.DEAD)
+    ).aggregate(
+        pending=Count("id", filter=Q(status=PENDING)),
+        dead=Count("id", filter=Q(status=OutboxMessage.Status.DEAD)),
+        oldest=Min("created_at", filter=Q(status=PENDING)),
+    )
+    oldest = figures["oldest"]
+    age = (timezone.now() - oldest).total_seconds() if oldest else 0.0
+    return OutboxState(
+        pending=figures["pending"], dead=figures["dead"], oldest_pending_seconds=round(age, 1)
+    )

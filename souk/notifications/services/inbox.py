@@ -1,0 +1,88 @@
+"""A user's in-app inbox: reading, marking read, deleting, and the unread count.
+
+The unread count is served from the cache (`notifications:unread:<user>`), computed from the
+partial index of unread rows on a miss. Whatever changes a user's unread rows forgets the
+entry after its transaction commits; the entry also expires on its own, so a forget lost with
+Redis heals within UNREAD_TTL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from souk.accounts.models import User
+from souk.core.exceptions import NotFound
+from souk.notifications.models import Notification
+
+logger = logging.getLogger(__name__)
+
+UNREAD_TTL = 300  # seconds
+
+
+def _key(user_id: int) -> str:
+    return f"notifications:unread:{user_id}"
+
+
+def unread_count(*, user: User) -> int:
+    """How many of the user's notifications are unread."""
+    key = _key(user.pk)
+    try:
+        cached = cache.get(key)
+    except Exception:  # Redis down: the database answers
+        logger.warning("unread count cache unreachable", exc_info=True)
+        cached = None
+    if cached is not None:
+        return int(cached)
+    count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    try:
+        cache.set(key, count, timeout=UNREAD_TTL)
+    except Exception:
+        logger.warning("unread count cache unreachable", exc_info=True)
+    return count
+
+
+def unread_forget(user_ids: Iterable[int]) -> None:
+    try:
+        cache.delete_many([_key(user_id) for user_id in user_ids])
+    except Exception:
+        logger.warning("could not forget unread counts", exc_info=True)
+
+
+def unread_forget_on_commit(user_ids: Iterable[int]) -> None:
+    """Forget these users' unread counts once the current transaction commits."""
+    ids = sorted(set(user_ids))
+    transaction.on_commit(lambda: unread_forget(ids), robust=True)
+
+
+def notification_read(*, user: User, notification_id: int) -> None:
+    """Mark one of the user's notifications read (again is harmless); someone else's is 404."""
+    with transaction.atomic():
+        found = Notification.objects.filter(pk=notification_id, recipient=user)
+        if not found.exists():
+            raise NotFound("No such notification.")
+        if found.filter(read_at__isnull=True).update(read_at=timezone.now()):
+            unread_forget_on_commit([user.pk])
+
+
+def notifications_read_all(*, user: User) -> int:
+    """Mark every unread notification of the user read; how many were."""
+    with transaction.atomic():
+        marked = Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+        if marked:
+            unread_forget_on_commit([user.pk])
+    return marked
+
+
+def notification_delete(*, user: User, notification_id: int) -> None:
+    """Delete one of the user's notifications; someone else's is 404."""
+    with transaction.atomic():
+        deleted, _ = Notification.objects.filter(pk=notification_id, recipient=user).delete()
+        if not deleted:
+            raise NotFound("No such notification.")
+        unread_forget_on_commit([user.pk])
