@@ -25,8 +25,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.db.models import Count, F, Min, Q
+from django.db.models import F
 from django.utils import timezone
 
 from souk.accounts.sms import send_sms
@@ -129,7 +130,7 @@ def _release(messages: list[OutboxMessage]) -> None:
         )
 
 
-def _send(message: OutboxMessage, subjects: Subjects, mail_connection: object) -> None:
+def _send(message: OutboxMessage, subjects: Subjects, mail_connection: BaseEmailBackend) -> None:
     user = message.recipient
     if not user.is_active:
         raise Gone("the recipient was deactivated")
@@ -178,7 +179,7 @@ def _deliver(batch: list[OutboxMessage], lease_end: datetime) -> Counter[str]:
                 done["sent"] += 1
     finally:
         try:
-            mail_connection.close()  # type: ignore[attr-defined]
+            mail_connection.close()
         except Exception:
             logger.warning("could not close the mail connection", exc_info=True)
     return done
@@ -218,10 +219,14 @@ def outbox_resend(*, message_ids: list[int]) -> int:
     return queued
 
 
+# Pending messages are counted up to this many (a large backlog is not counted row by row).
+PENDING_COUNT_CAP = 10_000
+
+
 @dataclass(frozen=True)
 class OutboxState:
-    """How far behind delivery is: messages waiting, dead ones, and the age in seconds of the
-    oldest one waiting (0 when none)."""
+    """How far behind delivery is: messages waiting (counted up to PENDING_COUNT_CAP), dead
+    ones, and the age in seconds of the oldest one waiting (0 when none)."""
 
     pending: int
     dead: int
@@ -229,15 +234,11 @@ class OutboxState:
 
 
 def outbox_state() -> OutboxState:
-    figures = OutboxMessage.objects.filter(
-        Q(status=PENDING) | Q(status=OutboxMessage.Status.DEAD)
-    ).aggregate(
-        pending=Count("id", filter=Q(status=PENDING)),
-        dead=Count("id", filter=Q(status=OutboxMessage.Status.DEAD)),
-        oldest=Min("created_at", filter=Q(status=PENDING)),
-    )
-    oldest = figures["oldest"]
+    pending = OutboxMessage.objects.filter(status=PENDING)
+    oldest = pending.order_by("id").values_list("created_at", flat=True).first()
     age = (timezone.now() - oldest).total_seconds() if oldest else 0.0
     return OutboxState(
-        pending=figures["pending"], dead=figures["dead"], oldest_pending_seconds=round(age, 1)
+        pending=pending.order_by()[:PENDING_COUNT_CAP].count(),
+        dead=OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD).count(),
+        oldest_pending_seconds=round(max(age, 0.0), 1),
     )
