@@ -24,6 +24,7 @@ def test_readyz_when_everything_is_up(client):
     assert response.json() == {
         "status": "ok",
         "checks": {"database": "ok", "cache": "ok", "broker": "ok"},
+        "details": {"outbox": {"pending": 0, "dead": 0, "oldest_pending_seconds": 0.0}},
     }
 
 

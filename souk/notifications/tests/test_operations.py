@@ -1,0 +1,93 @@
+"""What an operator sees and does: the outbox lag in /readyz, and dead letters sent again
+from the admin."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from souk.notifications.models import Kind, OutboxMessage
+from souk.notifications.services.dispatch import outbox_dispatch
+
+pytestmark = pytest.mark.django_db
+
+
+def _message(user, order, **fields):
+    return OutboxMessage.objects.create(
+        channel="email",
+        recipient=user,
+        kind=Kind.ORDER_PLACED,
+        data={"order": order.pk, "event": "placed", "audience": "buyer"},
+        **fields,
+    )
+
+
+@pytest.fixture
+def order(customer, shop, category, product_factory):
+    from souk.orders.services.placement import order_place
+    from souk.orders.tests.factories import ensure_address
+
+    variant = product_factory(
+        shop=shop, category=category, price="10.00", quantity=5
+    ).variants.get()
+    ensure_address(customer)
+    placed = order_place(user=customer, shop=shop, items=[(variant.pk, 1)])
+    OutboxMessage.objects.all().delete()  # the placement's own messages are not under test
+    return placed
+
+
+def test_readyz_reports_how_far_behind_the_outbox_is(client, customer, order):
+    oldest = _message(customer, order, created_at=timezone.now() - timedelta(seconds=90))
+    _message(customer, order)
+    _message(customer, order, status=OutboxMessage.Status.DEAD)
+    _message(customer, order, status=OutboxMessage.Status.SENT)
+
+    body = client.get("/readyz").json()
+
+    outbox = body["details"]["outbox"]
+    assert (outbox["pending"], outbox["dead"]) == (2, 1)
+    assert 90 <= outbox["oldest_pending_seconds"] < 120
+    oldest.delete()
+    assert client.get("/readyz").json()["details"]["outbox"]["oldest_pending_seconds"] < 30
+
+
+def test_an_admin_sends_a_dead_message_again(client, admin_user, customer, order):
+    dead = _message(
+        customer,
+        order,
+        status=OutboxMessage.Status.DEAD,
+        attempts=8,
+        last_error="SMTPServerDisconnected: gone",
+    )
+    sent = _message(customer, order, status=OutboxMessage.Status.SENT, attempts=1)
+    client.force_login(admin_user)
+
+    response = client.post(
+        "/admin/notifications/outboxmessage/",
+        {"action": "send_again", "_selected_action": [dead.pk, sent.pk]},
+    )
+
+    assert response.status_code == 302
+    dead.refresh_from_db()
+    assert (dead.status, dead.attempts, dead.last_error) == ("pending", 0, "")
+    sent.refresh_from_db()
+    assert (sent.status, sent.attempts) == ("sent", 1)  # a sent message is never sent again
+    mail.outbox.clear()
+    assert outbox_dispatch().sent == 1
+    assert [m.to for m in mail.outbox] == [[customer.email]]
+    dead.refresh_from_db()
+    assert dead.status == "sent"
+
+
+def test_the_outbox_admin_pages_render(client, admin_user, customer, order):
+    message = _message(customer, order)
+    client.force_login(admin_user)
+
+    assert (
+        client.get("/admin/notifications/outboxmessage/?status__exact=pending").status_code == 200
+    )
+    assert client.get(f"/admin/notifications/outboxmessage/{message.pk}/change/").status_code == 200
+    assert client.get("/admin/notifications/notification/").status_code == 200
