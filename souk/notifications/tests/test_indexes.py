@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.db import connection
@@ -44,7 +44,7 @@ def big_inbox(django_db_setup, django_db_blocker) -> Iterator[User]:
     statement each, analysed, and committed once for this module (each test still runs in its
     own rolled-back transaction)."""
     with django_db_blocker.unblock():
-        users = [UserFactory() for _ in range(101)]
+        users: list[User] = [cast(User, UserFactory()) for _ in range(101)]
         me, others = users[0], [user.pk for user in users[1:]]
         try:
             with connection.cursor() as cursor:
