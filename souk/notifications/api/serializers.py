@@ -10,7 +10,7 @@ from souk.notifications.models import ORDER_KINDS, Channel, Kind, Notification
 class NotificationSerializer(serializers.ModelSerializer[Notification]):
     class Meta:
         model = Notification
-        fields = ["id", "recipient", "kind", "title", "body", "data", "read_at", "created_at"]
+        fields = ["id", "kind", "title", "body", "data", "read_at", "created_at"]
         read_only_fields = fields
 
 

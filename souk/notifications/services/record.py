@@ -97,7 +97,10 @@ def _people(
         )
     if shop_ids:
         parts.append(
-            active.filter(shop_memberships__shop_id__in=shop_ids)
+            # A removed member's membership is soft-deleted: it grants nothing, tells nothing.
+            active.filter(
+                shop_memberships__shop_id__in=shop_ids, shop_memberships__deleted_at__isnull=True
+            )
             .annotate(source=F("shop_memberships__shop_id"))
             .values_list("source", *_FIELDS)
             .order_by()
