@@ -1,13 +1,17 @@
 """A user's in-app inbox: reading, marking read, deleting, and the unread count.
 
-The unread count is served from the cache (`notifications:unread:<user>`), computed from the
-partial index of unread rows on a miss. Whatever changes a user's unread rows forgets the
-entry after its transaction commits; the entry also expires on its own, so a forget lost with
-Redis heals within UNREAD_TTL."""
+The unread count is served from the cache, computed from the partial index of unread rows on
+a miss. Each user has a cache generation (`notifications:unread-gen:<user>`) and the count is
+kept under the current one (`notifications:unread:<user>:<generation>`). Whatever changes a
+user's unread rows moves the generation on after its transaction commits, so a count that was
+read from the database before that commit, and stored after it, sits under a generation no
+one reads any more. Entries also expire on their own, so a change lost with Redis heals
+within UNREAD_TTL."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 
 from django.core.cache import cache
@@ -23,31 +27,37 @@ logger = logging.getLogger(__name__)
 UNREAD_TTL = 300  # seconds
 
 
-def _key(user_id: int) -> str:
-    return f"notifications:unread:{user_id}"
+def _generation_key(user_id: int) -> str:
+    return f"notifications:unread-gen:{user_id}"
 
 
 def unread_count(*, user: User) -> int:
     """How many of the user's notifications are unread."""
-    key = _key(user.pk)
     try:
+        generation = cache.get(_generation_key(user.pk), 0)
+        key = f"notifications:unread:{user.pk}:{generation}"
         cached = cache.get(key)
     except Exception:  # Redis down: the database answers
         logger.warning("unread count cache unreachable", exc_info=True)
-        cached = None
+        key, cached = None, None
     if cached is not None:
         return int(cached)
     count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-    try:
-        cache.set(key, count, timeout=UNREAD_TTL)
-    except Exception:
-        logger.warning("unread count cache unreachable", exc_info=True)
+    if key is not None:
+        try:
+            cache.set(key, count, timeout=UNREAD_TTL)
+        except Exception:
+            logger.warning("unread count cache unreachable", exc_info=True)
     return count
 
 
 def unread_forget(user_ids: Iterable[int]) -> None:
+    """Give these users new cache generations (one round trip): their next count comes from
+    the database."""
     try:
-        cache.delete_many([_key(user_id) for user_id in user_ids])
+        cache.set_many(
+            {_generation_key(user_id): uuid.uuid4().hex for user_id in user_ids}, timeout=None
+        )
     except Exception:
         logger.warning("could not forget unread counts", exc_info=True)
 

@@ -91,3 +91,23 @@ def test_the_outbox_admin_pages_render(client, admin_user, customer, order):
     )
     assert client.get(f"/admin/notifications/outboxmessage/{message.pk}/change/").status_code == 200
     assert client.get("/admin/notifications/notification/").status_code == 200
+
+
+def test_a_count_read_before_a_new_notification_and_stored_after_it_is_never_served(customer):
+    """A slow reader counts 0 from the database, a notification commits and forgets the
+    count, then the reader stores its 0: the next read must still see the new one. With one
+    cache key per user, the stale 0 was served until it expired."""
+    from django.core.cache import cache
+
+    from souk.notifications.models import Notification
+    from souk.notifications.services import inbox
+
+    assert inbox.unread_count(user=customer) == 0
+    generation = cache.get(inbox._generation_key(customer.pk), 0)
+    stale_key = f"notifications:unread:{customer.pk}:{generation}"  # where the reader stores
+
+    Notification.objects.create(recipient=customer, kind=Kind.ORDER_PAID, title="Paid")
+    inbox.unread_forget([customer.pk])  # after that commit
+    cache.set(stale_key, 0)  # the slow reader's store lands last
+
+    assert inbox.unread_count(user=customer) == 1
