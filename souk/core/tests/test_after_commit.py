@@ -1,5 +1,6 @@
 """A request whose effect was committed answers its 2xx even when work queued after the
-commit cannot be sent (the broker is down)."""
+commit cannot be sent (the broker is down). Notifications wait in the outbox, written in the
+request's transaction, for the beat sweep to deliver them."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import re
 import socket
 
 import pytest
+from django.core import mail
 
 from config.celery import app as celery_app
 from souk.accounts.models import OtpCode
 from souk.inventory.models import InventoryAlert
+from souk.notifications.models import OutboxMessage
+from souk.notifications.services.dispatch import outbox_dispatch
 from souk.orders.models import Order, OrderEvent
 from souk.orders.tests.factories import ensure_address, place_order
 from souk.payments.models import Payment
@@ -49,14 +53,32 @@ def broker_down():
         celery_app.amqp._producer_pool = None
 
 
+KICK_FAILED = "could not kick the outbox dispatcher; the sweep will deliver"
+
+
 def _queue_failures(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == "souk.tasks"]
 
 
+def _kick_failures(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
+    return [
+        (r.levelname, r.getMessage())
+        for r in caplog.records
+        if r.name == "souk.notifications.services.dispatch"
+    ]
+
+
+def _outbox() -> list[tuple[str, str, str, int]]:
+    """(kind, recipient's email, status, attempts) of every outbox message, sorted."""
+    return sorted(
+        OutboxMessage.objects.values_list("kind", "recipient__email", "status", "attempts")
+    )
+
+
 def test_a_direct_order_answers_201_while_the_broker_is_down(
-    broker_down, customer, client_for, shop, product, caplog
+    broker_down, customer, artisan, client_for, shop, product, caplog
 ):
-    caplog.set_level(logging.ERROR, logger="souk.tasks")
+    caplog.set_level(logging.WARNING)
     ensure_address(customer)
     variant = product.variants.get()
     stock_before = variant.quantity
@@ -71,20 +93,34 @@ def test_a_direct_order_answers_201_while_the_broker_is_down(
     assert order.items.get().quantity == 2
     variant.refresh_from_db()
     assert variant.quantity == stock_before - 2
-    [event] = OrderEvent.objects.filter(order=order)
-    [alert] = InventoryAlert.objects.filter(variant=variant)  # stock fell to the threshold
-    assert _queue_failures(caplog) == [
-        f"could not queue task souk.inventory.tasks.alerts_notify args=([{alert.pk}],) "
-        "kwargs={} after commit",
-        f"could not queue task souk.orders.tasks.orders_notify args=([{event.pk}],) kwargs={{}} "
-        "after commit",
+    assert list(OrderEvent.objects.filter(order=order).values_list("event", flat=True)) == [
+        "placed"
     ]
+    assert InventoryAlert.objects.filter(variant=variant).count() == 1  # fell to the threshold
+    # The messages committed with the order and wait for the sweep.
+    assert _outbox() == sorted(
+        [
+            ("low_stock", artisan.email, "pending", 0),
+            ("order_placed", artisan.email, "pending", 0),
+            ("order_placed", customer.email, "pending", 0),
+        ]
+    )
+    assert _kick_failures(caplog) == [("WARNING", KICK_FAILED)] * 2
+    assert _queue_failures(caplog) == []
+    assert mail.outbox == []
+
+    # The sweep delivers them.
+    assert outbox_dispatch().sent == 3
+    assert sorted(m.to for m in mail.outbox) == sorted(
+        [[artisan.email], [artisan.email], [customer.email]]
+    )
+    assert {status for _k, _e, status, _a in _outbox()} == {"sent"}
 
 
 def test_a_checkout_answers_201_while_the_broker_is_down(
-    broker_down, customer, client_for, shop, product, caplog
+    broker_down, customer, artisan, client_for, shop, product, caplog
 ):
-    caplog.set_level(logging.ERROR, logger="souk.tasks")
+    caplog.set_level(logging.WARNING)
     client = client_for(customer)
     address = ensure_address(customer)
     variant = product.variants.get()
@@ -98,10 +134,14 @@ def test_a_checkout_answers_201_while_the_broker_is_down(
     assert response.json()["orders"][0]["id"] == order.pk
     assert order.checkout_id == response.json()["id"]
     assert client.get("/api/cart/").json()["items"] == []
-    failures = _queue_failures(caplog)
-    assert [message.split(" args=")[0] for message in failures] == [
-        "could not queue task souk.orders.tasks.orders_notify",
-    ]
+    assert _outbox() == sorted(
+        [
+            ("order_placed", artisan.email, "pending", 0),
+            ("order_placed", customer.email, "pending", 0),
+        ]
+    )
+    assert _kick_failures(caplog) == [("WARNING", KICK_FAILED)]
+    assert _queue_failures(caplog) == []
 
 
 @pytest.fixture

@@ -76,6 +76,7 @@ def test_every_lock_plan_follows_the_global_order():
         "souk.catalog.locks",
         "souk.core.locks",
         "souk.inventory.locks",
+        "souk.notifications.locks",
         "souk.orders.locks",
         "souk.payments.locks",
         "souk.shops.locks",
@@ -89,6 +90,7 @@ def test_every_lock_plan_follows_the_global_order():
         "catalog.Variant",
         "payments.Payment",
     )
+    assert PLANS["souk.notifications.locks.outbox_due_lock"] == ("notifications.OutboxMessage",)
 
 
 def test_every_model_in_the_global_order_exists_once():

@@ -11,10 +11,9 @@ REGISTERED = {
     "souk.catalog.tasks.category_products_reindex",
     "souk.catalog.tasks.discovery_maps_rebuild",
     "souk.core.tasks.idempotency_prune",
-    "souk.inventory.tasks.alerts_notify",
     "souk.inventory.tasks.alerts_rescan",
     "souk.orders.tasks.orders_expire",
-    "souk.orders.tasks.orders_notify",
+    "souk.notifications.tasks.outbox_dispatch",
     "souk.payments.tasks.payments_reconcile",
     "souk.payments.tasks.refund_send",
 }
@@ -38,6 +37,7 @@ def test_every_scheduled_task_is_registered():
         "souk.catalog.tasks.discovery_maps_rebuild",
         "souk.core.tasks.idempotency_prune",
         "souk.inventory.tasks.alerts_rescan",
+        "souk.notifications.tasks.outbox_dispatch",
         "souk.orders.tasks.orders_expire",
         "souk.payments.tasks.payments_reconcile",
     }

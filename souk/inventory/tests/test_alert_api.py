@@ -21,6 +21,7 @@ from souk.inventory.services.alerts import alerts_rescan
 from souk.inventory.services.caches import alerts_key
 from souk.inventory.services.purchases import purchase_create, stock_adjust
 from souk.inventory.tests.factories import ledger_mismatches
+from souk.notifications.models import Notification, OutboxMessage
 from souk.orders.tests.factories import place_order
 from souk.shops.models import Shop
 
@@ -231,9 +232,11 @@ def state():
     return (
         sorted(
             InventoryAlert.objects.values_list(
-                "pk", "resolved_at", "dismissed_at", "dismissed_by_id", "notified_at"
+                "pk", "resolved_at", "dismissed_at", "dismissed_by_id"
             )
         ),
+        sorted(OutboxMessage.objects.values_list("pk", "status")),
+        Notification.objects.count(),
         sorted(Variant.all_objects.values_list("pk", "quantity")),
         StockMovement.objects.count(),
     )

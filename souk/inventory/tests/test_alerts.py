@@ -1,7 +1,8 @@
 """Low-stock alerts: raised once when a variant falls to LOW_STOCK_THRESHOLD or below, emailed
-to the shop's members after commit, resolved when stock rises above the threshold again, and
-kept right by the hourly rescan. Redis only speeds the dedupe and the reads up: without it (or
-with its notes lost) the database still holds exactly one active alert per low variant.
+through the outbox after commit to each of the shop's members and each platform admin alone,
+resolved when stock rises above the threshold again, and kept right by the hourly rescan. Redis
+only speeds the dedupe and the reads up: without it (or with its notes lost) the database still
+holds exactly one active alert per low variant.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from souk.inventory.models import InventoryAlert, StockMovement
 from souk.inventory.services.alerts import alerts_rescan, alerts_update
 from souk.inventory.services.purchases import stock_adjust
 from souk.inventory.tests.factories import ledger_mismatches
+from souk.notifications.models import Kind, OutboxMessage
+from souk.notifications.tasks import outbox_dispatch_task
 from souk.orders.models import Order
 from souk.orders.services.lifecycle import order_cancel, orders_expire
 from souk.orders.tests.factories import ensure_address, place_order
@@ -63,6 +66,20 @@ def alerts(variant):
 
 def low_stock_mails():
     return [m for m in mail.outbox if m.subject.startswith("Low stock")]
+
+
+def low_stock_recipients():
+    """The recipient of each low-stock email sent, sorted (each email has one)."""
+    return sorted(address for m in low_stock_mails() for address in m.to)
+
+
+def low_stock_outbox():
+    """(recipient's email, status, attempts) of each low-stock message in the outbox."""
+    return sorted(
+        OutboxMessage.objects.filter(kind=Kind.LOW_STOCK).values_list(
+            "recipient__email", "status", "attempts"
+        )
+    )
 
 
 def raw_stock(variant, quantity):
@@ -158,32 +175,45 @@ def test_one_sale_of_several_low_variants_raises_one_alert_each(
 # --- Emails -----------------------------------------------------------------------------------
 
 
-def test_members_are_emailed_once_after_commit(commit, artisan, staff, customer, shop, variant):
+def test_members_and_admins_are_emailed_once_each_after_commit(
+    commit, artisan, staff, admin_user, customer, shop, variant
+):
+    told = sorted([artisan.email, staff.email, admin_user.email])
     with commit() as callbacks:
         place_order(user=customer, lines=[(variant, 3)])
         assert low_stock_mails() == []  # nothing leaves before the commit
+        # the messages were written in the sale's transaction
+        assert low_stock_outbox() == [(email, "pending", 0) for email in told]
     assert callbacks
 
-    (message,) = low_stock_mails()
-    assert message.subject == f"Low stock in {shop.name}"
-    assert sorted(message.to) == sorted([artisan.email, staff.email])
-    assert customer.email not in message.to
-    assert variant.sku in message.body
-    assert "2 left" in message.body
-    assert InventoryAlert.objects.get().notified_at is not None
+    messages = low_stock_mails()
+    assert sorted(m.to for m in messages) == [[email] for email in told]
+    for message in messages:
+        assert message.subject == f"Low stock in {shop.name}"
+        assert (message.cc, message.bcc) == ([], [])
+        assert variant.sku in message.body
+        assert "2 left" in message.body
+    assert customer.email not in low_stock_recipients()
+    assert low_stock_outbox() == [(email, "sent", 1) for email in told]
 
     with commit():
         place_order(user=customer, lines=[(variant, 1)])
-    assert len(low_stock_mails()) == 1
+    assert len(low_stock_mails()) == 3
 
 
-def test_notify_task_is_safe_to_retry(commit, customer, variant):
+def test_running_the_dispatcher_again_sends_no_alert_twice(commit, artisan, customer, variant):
     with commit():
         place_order(user=customer, lines=[(variant, 3)])
-    alert = InventoryAlert.objects.get()
+    assert low_stock_recipients() == [artisan.email]
 
-    assert tasks.alerts_notify_task(alert_ids=[alert.pk]) == 0
-    assert len(low_stock_mails()) == 1
+    assert outbox_dispatch_task.apply().get() == {
+        "sent": 0,
+        "retried": 0,
+        "dead": 0,
+        "skipped": 0,
+    }
+    assert low_stock_recipients() == [artisan.email]
+    assert low_stock_outbox() == [(artisan.email, "sent", 1)]
 
 
 class Boom(Exception):
@@ -367,8 +397,7 @@ def test_rescan_raises_missing_alerts_and_emails_them(commit, artisan, staff, sh
         assert tasks.alerts_rescan_task() == (1, 0)
 
     assert alerts(variant) == [(1, 3, False)]
-    (message,) = low_stock_mails()
-    assert sorted(message.to) == sorted([artisan.email, staff.email])
+    assert low_stock_recipients() == sorted([artisan.email, staff.email])
     assert ledger_mismatches() == []
 
 
@@ -561,8 +590,7 @@ def test_with_redis_down_an_order_succeeds_and_the_alert_lands(
     assert Order.objects.filter(customer=customer).count() == 2
     assert stock(variant) == 1
     assert alerts(variant) == [(2, 3, False)]  # the database alone kept it to one
-    (message,) = low_stock_mails()
-    assert sorted(message.to) == sorted([artisan.email, staff.email])
+    assert low_stock_recipients() == sorted([artisan.email, staff.email])
     assert listed.status_code == 200
     assert [row["variant"] for row in listed.json()["results"]] == [variant.pk]
     assert inventory.status_code == 200

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 
 from souk.inventory.tests.factories import ledger_mismatches
+from souk.notifications.models import OutboxMessage
 from souk.orders.models import Order
 from souk.payments.models import Payment, PaymentTransaction, SandboxCharge
 
@@ -61,7 +62,11 @@ def test_checkout_paid_through_the_sandbox_pays_every_order(
     assert {order.status for order in orders} == {"paid"}
     assert all(order.paid_at is not None for order in orders)
     assert {order.payment_status for order in orders} == {"paid"}
-    assert any("is paid" in message.subject for message in mail.outbox)
+    # The buyer is told of each paid order, through the outbox, kicked after the commit.
+    assert sorted(
+        m.subject for m in mail.outbox if "is paid" in m.subject and m.to == [customer.email]
+    ) == sorted(f"Order {order.number} is paid" for order in orders)
+    assert set(OutboxMessage.objects.filter(kind="order_paid").values_list("status")) == {("sent",)}
     assert SandboxCharge.objects.get(reference=payment["reference"]).status == "paid"
     assert ledger_mismatches() == []
 
