@@ -39,6 +39,12 @@ logger = logging.getLogger(__name__)
 
 PENDING = OutboxMessage.Status.PENDING
 
+# Sent messages are marked in one UPDATE at the end of their batch, or sooner once this long
+# has passed since the last mark: one write per batch instead of one per message. `sent_at` is
+# the time of the mark, at most this much after the provider accepted the message, and a
+# dispatcher that dies sends again (once its lease runs out) at most what it sent in this time.
+MARK_SENT_SECONDS = 1.0
+
 
 def _kick() -> None:
     """After commit: ask a worker to dispatch now. Never raises; the sweep is the fallback."""
@@ -91,12 +97,17 @@ def _claim(limit: int) -> tuple[list[OutboxMessage], datetime]:
     return batch, lease_end
 
 
-def _mark_sent(message: OutboxMessage) -> None:
-    marked = OutboxMessage.objects.filter(pk=message.pk, status=PENDING).update(
+def _mark_sent(sent: list[int]) -> None:
+    """Mark these sent messages sent, in one UPDATE."""
+    if not sent:
+        return
+    marked = OutboxMessage.objects.filter(pk__in=sent, status=PENDING).update(
         status=OutboxMessage.Status.SENT, sent_at=timezone.now(), last_error=""
     )
-    if not marked:
-        logger.warning("outbox message %s was sent again after another sender", message.pk)
+    if marked != len(sent):
+        logger.warning(
+            "%s outbox messages were sent again after another sender", len(sent) - marked
+        )
 
 
 def _mark_failed(message: OutboxMessage, error: str, *, final: bool = False) -> bool:
@@ -155,6 +166,8 @@ def _deliver(batch: list[OutboxMessage], lease_end: datetime) -> Counter[str]:
     subjects = Subjects.load(batch)
     stop_at = lease_end - timedelta(seconds=settings.OUTBOX_LEASE_SECONDS / 2)
     mail_connection = get_connection()
+    sent: list[int] = []  # sent, not yet marked
+    mark_at = time.monotonic() + MARK_SENT_SECONDS
     try:
         for index, message in enumerate(batch):
             if timezone.now() >= stop_at:
@@ -174,9 +187,13 @@ def _deliver(batch: list[OutboxMessage], lease_end: datetime) -> Counter[str]:
                 dead = _mark_failed(message, f"{type(exc).__name__}: {exc}")
                 done["dead" if dead else "retried"] += 1
             else:
-                _mark_sent(message)
+                sent.append(message.pk)
                 done["sent"] += 1
+                if time.monotonic() >= mark_at:
+                    _mark_sent(sent)
+                    sent, mark_at = [], time.monotonic() + MARK_SENT_SECONDS
     finally:
+        _mark_sent(sent)  # also when an error stops the batch
         try:
             mail_connection.close()  # type: ignore[attr-defined]
         except Exception:

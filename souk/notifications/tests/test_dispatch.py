@@ -392,3 +392,29 @@ def test_two_dispatchers_at_once_never_send_a_message_twice(artisan, alert, sms_
     assert first.sent + second.sent == 300
     assert (first.sent > 0, second.sent > 0) == (True, True)
     assert OutboxMessage.objects.filter(status=SENT, attempts=1).count() == 300
+
+
+def test_a_dispatcher_stopped_mid_batch_marks_what_it_sent(artisan, alert, sms_outbox):
+    artisan.phone = "+212600000001"
+    artisan.save(update_fields=["phone"])
+    first, second = low_stock_sms(artisan, alert), low_stock_sms(artisan, alert)
+    calls = []
+
+    def send_then_stop(*, to: str, body: str, key: str | None = None) -> None:
+        calls.append(key)
+        if len(calls) == 2:
+            raise SystemExit  # the worker is shut down while sending the second
+        sms_outbox.append(SentSms(to=to, body=body, key=key))
+
+    with (
+        mock.patch.object(dispatch, "send_sms", side_effect=send_then_stop),
+        pytest.raises(SystemExit),
+    ):
+        outbox_dispatch()
+
+    assert [sms.key for sms in sms_outbox] == [str(first.key)]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.attempts) == (SENT, 1)
+    assert (second.status, second.attempts, second.sent_at) == (PENDING, 1, None)
+    assert second.available_at > timezone.now()  # leased: the next run after the lease sends it
