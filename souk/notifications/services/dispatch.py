@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import Count, F, Min, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from souk.accounts.sms import send_sms
@@ -136,7 +137,9 @@ def _release(messages: list[OutboxMessage]) -> None:
     """Hand back leased messages that were not tried: due at once, the attempt not counted."""
     if messages:
         OutboxMessage.objects.filter(pk__in=[m.pk for m in messages], status=PENDING).update(
-            available_at=timezone.now(), attempts=F("attempts") - 1
+            # never below 0: a resend meanwhile started the count again
+            available_at=timezone.now(),
+            attempts=Greatest(F("attempts") - 1, 0),
         )
 
 

@@ -418,3 +418,17 @@ def test_a_dispatcher_stopped_mid_batch_marks_what_it_sent(artisan, alert, sms_o
     assert (first.status, first.attempts) == (SENT, 1)
     assert (second.status, second.attempts, second.sent_at) == (PENDING, 1, None)
     assert second.available_at > timezone.now()  # leased: the next run after the lease sends it
+
+
+def test_handing_back_a_message_resent_meanwhile_keeps_its_attempts_at_zero(buyer_message):
+    batch, lease_end = dispatch._claim(10)
+    outbox_resend(message_ids=[buyer_message.pk])  # attempts back to 0 while it is leased
+
+    # Its lease half over before the first send: the dispatcher hands the batch back.
+    done = dispatch._deliver(batch, lease_end - timedelta(seconds=settings.OUTBOX_LEASE_SECONDS))
+
+    assert sum(done.values()) == 0
+    assert mail.outbox == []
+    buyer_message.refresh_from_db()
+    assert (buyer_message.status, buyer_message.attempts) == (PENDING, 0)
+    assert outbox_dispatch().sent == 2
