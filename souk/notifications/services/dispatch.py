@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Count, F, Min, Q
 from django.db.models.functions import Greatest
@@ -143,7 +144,7 @@ def _release(messages: list[OutboxMessage]) -> None:
         )
 
 
-def _send(message: OutboxMessage, subjects: Subjects, mail_connection: object) -> None:
+def _send(message: OutboxMessage, subjects: Subjects, mail_connection: BaseEmailBackend) -> None:
     user = message.recipient
     if not user.is_active:
         raise Gone("the recipient was deactivated")
@@ -198,7 +199,7 @@ def _deliver(batch: list[OutboxMessage], lease_end: datetime) -> Counter[str]:
     finally:
         _mark_sent(sent)  # also when an error stops the batch
         try:
-            mail_connection.close()  # type: ignore[attr-defined]
+            mail_connection.close()
         except Exception:
             logger.warning("could not close the mail connection", exc_info=True)
     return done
