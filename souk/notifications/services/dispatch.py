@@ -3,12 +3,13 @@
 A dispatcher claims a batch of due messages in a short transaction (SKIP LOCKED, so
 dispatchers running side by side take different rows): each claimed message counts an
 attempt and is leased, that is its `available_at` moves OUTBOX_LEASE_SECONDS ahead. Then,
-holding no lock, it renders and sends them one by one, and marks each sent, or schedules its
-retry with exponential backoff, or, after OUTBOX_MAX_ATTEMPTS, marks it dead (visible and
-re-sendable in the admin). A dispatcher that dies mid-send leaves its messages pending: once
-their lease runs out, the next sweep sends them again. Halfway through the lease a dispatcher
-stops and hands back what it has not sent, so that no lease runs out while its message is
-still being worked on.
+holding no lock, it renders and sends them one by one; it marks the sent ones sent together
+(one UPDATE at the end of the batch, or each MARK_SENT_SECONDS), and a failed one it
+schedules for a retry with exponential backoff, or, after OUTBOX_MAX_ATTEMPTS, marks dead
+(visible and re-sendable in the admin). A dispatcher that dies mid-send leaves its messages
+pending (also those it sent but had not marked yet): once their lease runs out, the next sweep
+sends them again. Halfway through the lease a dispatcher stops and hands back what it has not
+sent, so that no lease runs out while its message is still being worked on.
 
 Dispatchers are kicked after the commit of every change that wrote messages (best effort: a
 broker that is down is logged, never an error) and swept by beat every
@@ -28,6 +29,7 @@ from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from souk.accounts.sms import send_sms
@@ -39,6 +41,12 @@ from souk.notifications.tasks import outbox_dispatch_task
 logger = logging.getLogger(__name__)
 
 PENDING = OutboxMessage.Status.PENDING
+
+# Sent messages are marked in one UPDATE at the end of their batch, or sooner once this long
+# has passed since the last mark: one write per batch instead of one per message. `sent_at` is
+# the time of the mark, at most this much after the provider accepted the message, and a
+# dispatcher that dies sends again (once its lease runs out) at most what it sent in this time.
+MARK_SENT_SECONDS = 1.0
 
 
 def _kick() -> None:
@@ -92,12 +100,17 @@ def _claim(limit: int) -> tuple[list[OutboxMessage], datetime]:
     return batch, lease_end
 
 
-def _mark_sent(message: OutboxMessage) -> None:
-    marked = OutboxMessage.objects.filter(pk=message.pk, status=PENDING).update(
+def _mark_sent(sent: list[int]) -> None:
+    """Mark these sent messages sent, in one UPDATE."""
+    if not sent:
+        return
+    marked = OutboxMessage.objects.filter(pk__in=sent, status=PENDING).update(
         status=OutboxMessage.Status.SENT, sent_at=timezone.now(), last_error=""
     )
-    if not marked:
-        logger.warning("outbox message %s was sent again after another sender", message.pk)
+    if marked != len(sent):
+        logger.warning(
+            "%s outbox messages were sent again after another sender", len(sent) - marked
+        )
 
 
 def _mark_failed(message: OutboxMessage, error: str, *, final: bool = False) -> bool:
@@ -126,7 +139,9 @@ def _release(messages: list[OutboxMessage]) -> None:
     """Hand back leased messages that were not tried: due at once, the attempt not counted."""
     if messages:
         OutboxMessage.objects.filter(pk__in=[m.pk for m in messages], status=PENDING).update(
-            available_at=timezone.now(), attempts=F("attempts") - 1
+            # never below 0: a resend meanwhile started the count again
+            available_at=timezone.now(),
+            attempts=Greatest(F("attempts") - 1, 0),
         )
 
 
@@ -156,6 +171,8 @@ def _deliver(batch: list[OutboxMessage], lease_end: datetime) -> Counter[str]:
     subjects = Subjects.load(batch)
     stop_at = lease_end - timedelta(seconds=settings.OUTBOX_LEASE_SECONDS / 2)
     mail_connection = get_connection()
+    sent: list[int] = []  # sent, not yet marked
+    mark_at = time.monotonic() + MARK_SENT_SECONDS
     try:
         for index, message in enumerate(batch):
             if timezone.now() >= stop_at:
@@ -175,9 +192,13 @@ def _deliver(batch: list[OutboxMessage], lease_end: datetime) -> Counter[str]:
                 dead = _mark_failed(message, f"{type(exc).__name__}: {exc}")
                 done["dead" if dead else "retried"] += 1
             else:
-                _mark_sent(message)
+                sent.append(message.pk)
                 done["sent"] += 1
+                if time.monotonic() >= mark_at:
+                    _mark_sent(sent)
+                    sent, mark_at = [], time.monotonic() + MARK_SENT_SECONDS
     finally:
+        _mark_sent(sent)  # also when an error stops the batch
         try:
             mail_connection.close()
         except Exception:
