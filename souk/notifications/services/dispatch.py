@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
@@ -40,10 +41,19 @@ logger = logging.getLogger(__name__)
 PENDING = OutboxMessage.Status.PENDING
 
 
+# A kick tries the broker once, briefly: the default connection keeps retrying for
+# broker_connection_timeout (seconds), which an outage would add to every request that kicks.
+KICK_CONNECT_TIMEOUT = 1.0
+
+
 def _kick() -> None:
     """After commit: ask a worker to dispatch now. Never raises; the sweep is the fallback."""
     try:
-        outbox_dispatch_task.apply_async(retry=False)
+        with outbox_dispatch_task.app.connection_for_write(
+            connect_timeout=KICK_CONNECT_TIMEOUT, transport_options={"max_retries": 0}
+        ) as connection:
+            producer = outbox_dispatch_task.app.amqp.Producer(connection, auto_declare=False)
+            outbox_dispatch_task.apply_async(retry=False, producer=producer)
     except Exception:
         logger.warning(
             "could not kick the outbox dispatcher; the sweep will deliver", exc_info=True
@@ -129,7 +139,7 @@ def _release(messages: list[OutboxMessage]) -> None:
         )
 
 
-def _send(message: OutboxMessage, subjects: Subjects, mail_connection: object) -> None:
+def _send(message: OutboxMessage, subjects: Subjects, mail_connection: BaseEmailBackend) -> None:
     user = message.recipient
     if not user.is_active:
         raise Gone("the recipient was deactivated")
@@ -178,7 +188,7 @@ def _deliver(batch: list[OutboxMessage], lease_end: datetime) -> Counter[str]:
                 done["sent"] += 1
     finally:
         try:
-            mail_connection.close()  # type: ignore[attr-defined]
+            mail_connection.close()
         except Exception:
             logger.warning("could not close the mail connection", exc_info=True)
     return done
