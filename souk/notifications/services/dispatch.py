@@ -49,10 +49,19 @@ PENDING = OutboxMessage.Status.PENDING
 MARK_SENT_SECONDS = 1.0
 
 
+# A kick tries the broker once, briefly: the default connection keeps retrying for
+# broker_connection_timeout (seconds), which an outage would add to every request that kicks.
+KICK_CONNECT_TIMEOUT = 1.0
+
+
 def _kick() -> None:
     """After commit: ask a worker to dispatch now. Never raises; the sweep is the fallback."""
     try:
-        outbox_dispatch_task.apply_async(retry=False)
+        with outbox_dispatch_task.app.connection_for_write(
+            connect_timeout=KICK_CONNECT_TIMEOUT, transport_options={"max_retries": 0}
+        ) as connection:
+            producer = outbox_dispatch_task.app.amqp.Producer(connection, auto_declare=False)
+            outbox_dispatch_task.apply_async(retry=False, producer=producer)
     except Exception:
         logger.warning(
             "could not kick the outbox dispatcher; the sweep will deliver", exc_info=True
