@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from souk.orders.models import DeliverySchedule, Order, OrderItem
 
@@ -17,45 +18,49 @@ BUYER = "buyer"
 MEMBER = "member"
 
 
-def _subjects() -> dict[tuple[str, str], str]:
-    return {
-        ("placed", BUYER): _("We received your order %(number)s"),
-        ("placed", MEMBER): _("New order %(number)s"),
-        ("paid", BUYER): _("Order %(number)s is paid"),
-        ("paid", MEMBER): _("Order %(number)s is paid"),
-        ("shipped", BUYER): _("Order %(number)s is on its way"),
-        ("delivered", BUYER): _("Order %(number)s was delivered"),
-        ("cancelled", BUYER): _("Order %(number)s was cancelled"),
-        ("cancelled", MEMBER): _("Order %(number)s was cancelled"),
-        ("expired", BUYER): _("Order %(number)s expired unpaid"),
-        ("refunded", BUYER): _("Order %(number)s was refunded"),
-        ("refunded", MEMBER): _("Order %(number)s was refunded"),
-    }
+# Translated when used (gettext_lazy): a notification reads only its own two strings.
+_SUBJECTS = {
+    ("placed", BUYER): gettext_lazy("We received your order %(number)s"),
+    ("placed", MEMBER): gettext_lazy("New order %(number)s"),
+    ("paid", BUYER): gettext_lazy("Order %(number)s is paid"),
+    ("paid", MEMBER): gettext_lazy("Order %(number)s is paid"),
+    ("shipped", BUYER): gettext_lazy("Order %(number)s is on its way"),
+    ("delivered", BUYER): gettext_lazy("Order %(number)s was delivered"),
+    ("cancelled", BUYER): gettext_lazy("Order %(number)s was cancelled"),
+    ("cancelled", MEMBER): gettext_lazy("Order %(number)s was cancelled"),
+    ("expired", BUYER): gettext_lazy("Order %(number)s expired unpaid"),
+    ("refunded", BUYER): gettext_lazy("Order %(number)s was refunded"),
+    ("refunded", MEMBER): gettext_lazy("Order %(number)s was refunded"),
+}
+
+_INTROS = {
+    ("placed", BUYER): gettext_lazy(
+        "Thank you for your order. It is reserved until you pay for it."
+    ),
+    ("placed", MEMBER): gettext_lazy("A new order came in. It is waiting for payment."),
+    ("paid", BUYER): gettext_lazy("Your payment arrived. The shop will prepare your order."),
+    ("paid", MEMBER): gettext_lazy("This order is paid. Please prepare it."),
+    ("shipped", BUYER): gettext_lazy("Your order has been shipped."),
+    ("delivered", BUYER): gettext_lazy("Your order was delivered. Enjoy it!"),
+    ("collected", BUYER): gettext_lazy("You collected your order. Enjoy it!"),
+    ("cancelled", BUYER): gettext_lazy("Your order was cancelled."),
+    ("cancelled", MEMBER): gettext_lazy(
+        "This order was cancelled; its stock is back on the shelf."
+    ),
+    ("expired", BUYER): gettext_lazy("Your order expired because it was not paid in time."),
+    ("refunded", BUYER): gettext_lazy("The money for your order went back to you."),
+    ("refunded", MEMBER): gettext_lazy("The buyer's payment for this order was refunded."),
+}
 
 
 def order_subject(*, event: str, audience: str, number: str) -> str:
-    return _subjects()[(event, audience)] % {"number": number}
+    return str(_SUBJECTS[(event, audience)]) % {"number": number}
 
 
 def _intro(event: str, audience: str, pickup: bool) -> str:
-    intros = {
-        ("placed", BUYER): _("Thank you for your order. It is reserved until you pay for it."),
-        ("placed", MEMBER): _("A new order came in. It is waiting for payment."),
-        ("paid", BUYER): _("Your payment arrived. The shop will prepare your order."),
-        ("paid", MEMBER): _("This order is paid. Please prepare it."),
-        ("shipped", BUYER): _("Your order has been shipped."),
-        ("delivered", BUYER): (
-            _("You collected your order. Enjoy it!")
-            if pickup
-            else _("Your order was delivered. Enjoy it!")
-        ),
-        ("cancelled", BUYER): _("Your order was cancelled."),
-        ("cancelled", MEMBER): _("This order was cancelled; its stock is back on the shelf."),
-        ("expired", BUYER): _("Your order expired because it was not paid in time."),
-        ("refunded", BUYER): _("The money for your order went back to you."),
-        ("refunded", MEMBER): _("The buyer's payment for this order was refunded."),
-    }
-    return intros[(event, audience)]
+    if event == "delivered" and pickup:
+        event = "collected"
+    return str(_INTROS[(event, audience)])
 
 
 def _pickup(order: Order) -> bool:

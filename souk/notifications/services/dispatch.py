@@ -17,17 +17,20 @@ OUTBOX_SWEEP_SECONDS, which delivers whatever a kick missed."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -49,20 +52,45 @@ PENDING = OutboxMessage.Status.PENDING
 MARK_SENT_SECONDS = 1.0
 
 
-# A kick tries the broker once, briefly: the default connection keeps retrying for
+# A kick tries the broker once, briefly: Celery's pooled connection keeps retrying for
 # broker_connection_timeout (seconds), which an outage would add to every request that kicks.
 KICK_CONNECT_TIMEOUT = 1.0
+
+# Each thread keeps its kick producer (and its connection) between requests: opening a
+# connection and declaring the queue for every kick cost about as much as the rest of the
+# outbox write. A producer that failed is dropped; the next kick opens a new connection.
+_kicker = threading.local()
+
+
+def _kick_producer() -> Any:
+    app = outbox_dispatch_task.app
+    url = app.conf.broker_url
+    cached = getattr(_kicker, "producer", None)
+    if cached is not None and cached[0] == url:
+        return cached[1]
+    _kick_producer_drop()
+    connection = app.connection_for_write(
+        connect_timeout=KICK_CONNECT_TIMEOUT, transport_options={"max_retries": 0}
+    )
+    producer = app.amqp.Producer(connection, auto_declare=False)
+    _kicker.producer = (url, producer)
+    return producer
+
+
+def _kick_producer_drop() -> None:
+    cached = getattr(_kicker, "producer", None)
+    _kicker.producer = None
+    if cached is not None:
+        with contextlib.suppress(Exception):
+            cached[1].connection.close()
 
 
 def _kick() -> None:
     """After commit: ask a worker to dispatch now. Never raises; the sweep is the fallback."""
     try:
-        with outbox_dispatch_task.app.connection_for_write(
-            connect_timeout=KICK_CONNECT_TIMEOUT, transport_options={"max_retries": 0}
-        ) as connection:
-            producer = outbox_dispatch_task.app.amqp.Producer(connection, auto_declare=False)
-            outbox_dispatch_task.apply_async(retry=False, producer=producer)
+        outbox_dispatch_task.apply_async(retry=False, producer=_kick_producer())
     except Exception:
+        _kick_producer_drop()
         logger.warning(
             "could not kick the outbox dispatcher; the sweep will deliver", exc_info=True
         )
@@ -73,9 +101,28 @@ def dispatch_again() -> None:
     _kick()
 
 
+class _KickOnce:
+    """The after-commit kick of one transaction: registered by every write of the
+    transaction, it publishes once."""
+
+    def __init__(self) -> None:
+        self.done = False
+
+    def __call__(self) -> None:
+        if not self.done:
+            self.done = True
+            _kick()
+
+
 def dispatch_on_commit() -> None:
-    """Kick a dispatcher once the current transaction commits."""
-    transaction.on_commit(_kick, robust=True)
+    """Kick a dispatcher once the current transaction commits (once per transaction, however
+    many of its writes asked)."""
+    pending = (entry[1] for entry in reversed(connection.run_on_commit))
+    kick = next(
+        (c for c in pending if isinstance(c, _KickOnce) and not c.done),
+        None,
+    )
+    transaction.on_commit(kick or _KickOnce(), robust=True)
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,15 @@ delivers what the kick missed)."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, IntegerField, Value
+from django.db import connection
 from django.utils.translation import gettext as _
 
-from souk.accounts.models import User
 from souk.catalog.models import Review
 from souk.inventory.models import InventoryAlert
 from souk.notifications.models import (
@@ -25,8 +25,6 @@ from souk.notifications.models import (
     ORDER_KINDS,
     Channel,
     Kind,
-    Notification,
-    OutboxMessage,
 )
 from souk.notifications.services.dispatch import dispatch_on_commit
 from souk.notifications.services.inbox import unread_forget_on_commit
@@ -72,12 +70,41 @@ class Recipient:
         return True
 
 
-_FIELDS = ("id", "email", "phone", "notification_preference__choices")
+# The people to tell, with their preferences, in one statement: the given users (source -1),
+# the current members of the given shops (source: the shop's id; a removed member's
+# membership is soft-deleted and tells nothing) and, when asked, the platform admins
+# (source 0). Inactive accounts are left out.
+_PEOPLE_SQL = """
+SELECT s.source, u.id, u.email, u.phone, p.choices
+FROM (
+    SELECT -1 AS source, id AS user_id FROM accounts_user WHERE id = ANY(%(users)s)
+    UNION ALL
+    SELECT m.shop_id, m.user_id FROM shops_shopmember m
+    WHERE m.shop_id = ANY(%(shops)s) AND m.deleted_at IS NULL
+    UNION ALL
+    SELECT 0, id FROM accounts_user WHERE %(admins)s AND is_staff
+) s
+JOIN accounts_user u ON u.id = s.user_id AND u.is_active
+LEFT JOIN notifications_preference p ON p.user_id = u.id
+ORDER BY s.source, u.email
+"""
 
-
-def _recipient(row: tuple[Any, ...]) -> Recipient:
-    user_id, email, phone, choices = row
-    return Recipient(user_id=user_id, email=email or "", phone=phone or "", choices=choices or {})
+# The notifications and outbox messages of one change, in one statement (a data-modifying
+# CTE runs whether or not the outer statement reads it).
+_WRITE_SQL = """
+WITH notified AS (
+    INSERT INTO notifications_notification (recipient_id, kind, title, body, data, created_at)
+    SELECT n.recipient, n.kind, n.title, n.body, n.data::jsonb, now()
+    FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[])
+        AS n(recipient, kind, title, body, data)
+)
+INSERT INTO notifications_outboxmessage
+    (key, channel, recipient_id, kind, data, status, attempts, available_at, created_at,
+     last_error)
+SELECT gen_random_uuid(), m.channel, m.recipient, m.kind, m.data::jsonb, 'pending', 0, now(),
+       now(), ''
+FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[]) AS m(channel, recipient, kind, data)
+"""
 
 
 def _people(
@@ -85,46 +112,26 @@ def _people(
 ) -> tuple[dict[int, Recipient], dict[int, list[Recipient]], list[Recipient]]:
     """In one query: the active `users`, the active members of `shops` (per shop, each once),
     and, with `admins`, the active platform admins; each with their preferences."""
-    user_ids, shop_ids = sorted(set(users)), sorted(set(shops))
-    parts = []
-    active = User.objects.filter(is_active=True)
-    if user_ids:
-        parts.append(
-            active.filter(pk__in=user_ids)
-            .annotate(source=Value(-1, output_field=IntegerField()))
-            .values_list("source", *_FIELDS)
-            .order_by()
-        )
-    if shop_ids:
-        parts.append(
-            # A removed member's membership is soft-deleted: it grants nothing, tells nothing.
-            active.filter(
-                shop_memberships__shop_id__in=shop_ids, shop_memberships__deleted_at__isnull=True
-            )
-            .annotate(source=F("shop_memberships__shop_id"))
-            .values_list("source", *_FIELDS)
-            .order_by()
-        )
-    if admins:
-        parts.append(
-            active.filter(is_staff=True)
-            .annotate(source=Value(0, output_field=IntegerField()))
-            .values_list("source", *_FIELDS)
-            .order_by()
-        )
     by_user: dict[int, Recipient] = {}
     by_shop: dict[int, list[Recipient]] = defaultdict(list)
     staff: list[Recipient] = []
-    if not parts:
+    user_ids, shop_ids = sorted(set(users)), sorted(set(shops))
+    if not (user_ids or shop_ids or admins):
         return by_user, by_shop, staff
-    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    for source, *person in sorted(rows, key=lambda row: (row[0], row[2])):
-        recipient = _recipient(tuple(person))
+    with connection.cursor() as cursor:
+        cursor.execute(_PEOPLE_SQL, {"users": user_ids, "shops": shop_ids, "admins": admins})
+        rows = cursor.fetchall()
+    for source, user_id, email, phone, choices in rows:
+        if isinstance(choices, str):
+            choices = json.loads(choices)
+        recipient = Recipient(
+            user_id=user_id, email=email or "", phone=phone or "", choices=choices or {}
+        )
         if source == -1:
-            by_user[recipient.user_id] = recipient
+            by_user[user_id] = recipient
         elif source == 0:
             staff.append(recipient)
-        elif all(r.user_id != recipient.user_id for r in by_shop[source]):
+        elif all(r.user_id != user_id for r in by_shop[source]):
             by_shop[source].append(recipient)
     return by_user, by_shop, staff
 
@@ -133,8 +140,10 @@ def _people(
 class _Writes:
     """The notifications and messages of one change, written together."""
 
-    notifications: list[Notification] = field(default_factory=list)
-    messages: list[OutboxMessage] = field(default_factory=list)
+    # (recipient, kind, title, body, data as JSON)
+    notifications: list[tuple[int, str, str, str, str]] = field(default_factory=list)
+    # (channel, recipient, kind, data as JSON)
+    messages: list[tuple[str, int, str, str]] = field(default_factory=list)
 
     def add(
         self,
@@ -147,25 +156,24 @@ class _Writes:
         message: dict[str, Any],
     ) -> None:
         if recipient.wants(kind, Channel.IN_APP):
-            self.notifications.append(
-                Notification(
-                    recipient_id=recipient.user_id, kind=kind, title=title, body=body, data=data
-                )
-            )
+            self.notifications.append((recipient.user_id, str(kind), title, body, json.dumps(data)))
         for channel in (Channel.EMAIL, Channel.SMS):
             if recipient.wants(kind, channel):
                 self.messages.append(
-                    OutboxMessage(
-                        channel=channel, recipient_id=recipient.user_id, kind=kind, data=message
-                    )
+                    (str(channel), recipient.user_id, str(kind), json.dumps(message))
                 )
 
     def save(self) -> None:
+        if not (self.notifications or self.messages):
+            return
+        # Column arrays for unnest(): one list per column.
+        columns = [[row[i] for row in self.notifications] for i in range(5)]
+        columns += [[row[i] for row in self.messages] for i in range(4)]
+        with connection.cursor() as cursor:
+            cursor.execute(_WRITE_SQL, columns)
         if self.notifications:
-            Notification.objects.bulk_create(self.notifications)
-            unread_forget_on_commit({n.recipient_id for n in self.notifications})
+            unread_forget_on_commit({row[0] for row in self.notifications})
         if self.messages:
-            OutboxMessage.objects.bulk_create(self.messages)
             dispatch_on_commit()
 
 

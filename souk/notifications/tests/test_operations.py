@@ -111,3 +111,29 @@ def test_a_count_read_before_a_new_notification_and_stored_after_it_is_never_ser
     cache.set(stale_key, 0)  # the slow reader's store lands last
 
     assert inbox.unread_count(user=customer) == 1
+
+
+def test_kicks_reuse_their_thread_s_broker_connection(settings):
+    """Opening a broker connection (and declaring the queue) for every kick cost as much as
+    the rest of the outbox write; a thread's kicks share one connection."""
+    from unittest import mock
+
+    from config.celery import app as celery_app
+    from souk.notifications.services import dispatch
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    celery_app.conf.task_always_eager = False
+    dispatch._kick()  # Celery sets up its (disabled) event dispatcher once per process
+    dispatch._kick_producer_drop()
+    opened = mock.Mock(wraps=celery_app.connection_for_write)
+    try:
+        with mock.patch.object(celery_app, "connection_for_write", opened):
+            for _ in range(3):
+                dispatch._kick()
+            opened_for_kicks = opened.call_count
+    finally:
+        celery_app.conf.task_always_eager = True
+        dispatch._kick_producer_drop()
+        celery_app.control.purge()
+
+    assert opened_for_kicks == 1
