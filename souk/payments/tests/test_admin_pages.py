@@ -52,6 +52,8 @@ def history(
     variant = product.variants.get()
     make_coupon(code="ADMIN5", kind="fixed", value="5")
     client.post("/api/cart/items/", {"variant": variant.pk, "quantity": 1})
+    preferences = {"review_received": {"email": False}}
+    assert client.put("/api/notifications/preferences/", preferences).status_code == 200
     assert client.post("/api/cart/coupon/", {"code": "ADMIN5"}).status_code == 200
     checkout = checkout_for(customer, [])
     order = Order.objects.get(checkout_id=checkout["id"])
@@ -67,6 +69,8 @@ def history(
         items=[{"variant": variant.pk, "quantity": 3, "unit_cost": "4.00"}],
     )
     client.post("/api/cart/items/", {"variant": variant.pk, "quantity": 1})
+    preferences = {"review_received": {"email": False}}
+    assert client.put("/api/notifications/preferences/", preferences).status_code == 200
     api_client.post("/api/accounts/otp/request/", {"target": customer.email, "purpose": "login"})
     refresh = tokens_issue(user=customer).refresh
     assert client.post("/api/accounts/logout/", {"refresh": refresh}).status_code in (200, 204)
