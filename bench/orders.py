@@ -167,11 +167,11 @@ SELECT now(), now(), 'PG-' || to_char(now(), 'YYMMDD') || '-' || lpad(:plan_id::
           FROM catalog_variant WHERE id IN (:v1::bigint, :v2::bigint)) s
 RETURNING id AS order_id, number AS order_number \gset
 INSERT INTO orders_orderitem (order_id, variant_id, product_id, sku, name, unit_price,
-                              quantity, line_total)
+                              quantity, line_total, net_total)
 SELECT :order_id::bigint, v.id, v.product_id, v.sku,
        left(p.name || COALESCE(' (' || (SELECT string_agg(value, ', ')
                                           FROM jsonb_each_text(v.attributes)) || ')', ''), 300),
-       v.price, l.q, v.price * l.q
+       v.price, l.q, v.price * l.q, v.price * l.q
   FROM (VALUES (:v1::bigint, :q1::int), (:v2::bigint, :q2::int)) l (id, q)
   JOIN catalog_variant v ON v.id = l.id JOIN catalog_product p ON p.id = v.product_id
  ORDER BY v.id;

@@ -194,6 +194,10 @@ class OrderItem(models.Model):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(max_digits=12, decimal_places=2)
+    # The line's revenue: line_total less its share of the order's discount (shares split in
+    # proportion to the line totals, to the cent; they add up to the discount, so an order's
+    # net totals add up to its total).
+    net_total = models.DecimalField(max_digits=12, decimal_places=2)
 
     class Meta:
         ordering = ["id"]
@@ -203,6 +207,10 @@ class OrderItem(models.Model):
             models.CheckConstraint(
                 condition=Q(line_total=models.F("unit_price") * models.F("quantity")),
                 name="orders_item_line_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(net_total__gte=0, net_total__lte=models.F("line_total")),
+                name="orders_item_net_total",
             ),
         ]
 

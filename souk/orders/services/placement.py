@@ -185,6 +185,7 @@ def _create_order(
             continue
     else:
         raise RuntimeError("could not allocate an order number")
+    shares = allocate(discount, {index: line.line_total for index, line in enumerate(lines)})
     OrderItem.objects.bulk_create(
         [
             OrderItem(
@@ -197,8 +198,9 @@ def _create_order(
                 unit_price=line.unit_price,
                 quantity=line.quantity,
                 line_total=line.line_total,
+                net_total=line.line_total - shares[index],
             )
-            for line in lines
+            for index, line in enumerate(lines)
         ]
     )
     DeliverySchedule.objects.create(
