@@ -27,7 +27,11 @@ class PreferenceAdmin(admin.ModelAdmin):
     list_display = ("user", "updated_at")
     search_fields = ("user__email",)
     raw_id_fields = ("user",)
-    readonly_fields = ("updated_at",)
+    # Users choose through the API, which validates; the admin shows what they chose.
+    readonly_fields = ("user", "choices", "updated_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(OutboxMessage)
@@ -72,7 +76,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    @admin.action(description=_("Send again (dead, skipped or pending messages)"))
+    @admin.action(description=_("Send again (dead or skipped messages)"))
     def send_again(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
         queued = outbox_resend(message_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
+from django.db.models.functions import Now
 
 from souk.accounts.models import User
 from souk.core.locks import lock_first, lock_plan, lock_rows
@@ -24,6 +24,6 @@ def outbox_due_lock(*, limit: int) -> list[OutboxMessage]:
     """Up to `limit` pending messages that are due, oldest first, skipping those another
     dispatcher holds: each dispatcher claims a batch of its own."""
     due = OutboxMessage.objects.filter(
-        status=OutboxMessage.Status.PENDING, available_at__lte=timezone.now()
+        status=OutboxMessage.Status.PENDING, available_at__lte=Now()
     ).select_related("recipient")
     return lock_rows(due, skip_locked=True, limit=limit)

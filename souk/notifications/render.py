@@ -6,7 +6,6 @@ at once by `Subjects.load`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Any
@@ -19,8 +18,9 @@ from django.utils.translation import gettext as _
 from souk.catalog.models import Review
 from souk.inventory.models import InventoryAlert
 from souk.notifications.models import Kind, OutboxMessage
-from souk.notifications.texts import order_context, order_link, order_subject
+from souk.notifications.texts import MEMBER, order_context, order_link, order_subject
 from souk.orders.models import Order
+from souk.shops.models import ShopMember
 
 
 class Gone(Exception):
@@ -34,9 +34,11 @@ class Subjects:
     orders: dict[int, Order] = field(default_factory=dict)
     alerts: dict[int, InventoryAlert] = field(default_factory=dict)
     reviews: dict[int, Review] = field(default_factory=dict)
+    # (shop, user) of the current memberships of the batch's recipients in the batch's shops
+    members: set[tuple[int, int]] = field(default_factory=set)
 
     @classmethod
-    def load(cls, messages: Iterable[OutboxMessage]) -> Subjects:
+    def load(cls, messages: list[OutboxMessage]) -> Subjects:
         order_ids: set[int] = set()
         alert_ids: set[int] = set()
         review_ids: set[int] = set()
@@ -69,7 +71,27 @@ class Subjects:
                     "product__shop", "customer"
                 )
             }
+        shops = {order.shop_id for order in subjects.orders.values()}
+        shops |= {alert.shop_id for alert in subjects.alerts.values()}
+        shops |= {review.product.shop_id for review in subjects.reviews.values()}
+        if shops:
+            subjects.members = set(
+                ShopMember.objects.filter(
+                    shop_id__in=shops,
+                    user_id__in={message.recipient_id for message in messages},
+                    deleted_at__isnull=True,
+                ).values_list("shop_id", "user_id")
+            )
         return subjects
+
+    def require_member(self, message: OutboxMessage, shop_id: int) -> None:
+        """What goes to a shop's members goes only to who still is one (a platform admin
+        reads low stock too): a member removed since the message was written gets nothing."""
+        if (shop_id, message.recipient_id) in self.members:
+            return
+        if message.kind == Kind.LOW_STOCK and message.recipient.is_staff:
+            return
+        raise Gone("the recipient no longer works at the shop")
 
     def order(self, message: OutboxMessage) -> Order:
         try:
@@ -133,6 +155,16 @@ def _review_context(message: OutboxMessage, subjects: Subjects) -> dict[str, Any
         "link": f"{settings.PUBLIC_URL}/products/{product.pk}/",
         "link_label": _("See the product"),
     }
+
+
+def check_recipient(message: OutboxMessage, subjects: Subjects) -> None:
+    """Gone if the recipient may no longer read what the message carries."""
+    if message.kind == Kind.LOW_STOCK:
+        subjects.require_member(message, subjects.shop_alerts(message)[0].shop_id)
+    elif message.kind == Kind.REVIEW_RECEIVED:
+        subjects.require_member(message, subjects.review(message).product.shop_id)
+    elif message.data.get("audience") == MEMBER:
+        subjects.require_member(message, subjects.order(message).shop_id)
 
 
 def _context(message: OutboxMessage, subjects: Subjects) -> tuple[str, dict[str, Any]]:

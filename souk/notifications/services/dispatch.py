@@ -24,32 +24,37 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
-from django.db.models import F
-from django.db.models.functions import Greatest
-from django.utils import timezone
+from django.db.models import F, QuerySet
+from django.db.models.functions import Now
 
 from souk.accounts.sms import send_sms
 from souk.notifications.locks import outbox_due_lock
 from souk.notifications.models import Channel, OutboxMessage
-from souk.notifications.render import Gone, Subjects, render_email, render_sms
+from souk.notifications.render import Gone, Subjects, check_recipient, render_email, render_sms
 from souk.notifications.tasks import outbox_dispatch_task
 
 logger = logging.getLogger(__name__)
 
 PENDING = OutboxMessage.Status.PENDING
 
-# Sent messages are marked in one UPDATE at the end of their batch, or sooner once this long
-# has passed since the last mark: one write per batch instead of one per message. `sent_at` is
-# the time of the mark, at most this much after the provider accepted the message, and a
-# dispatcher that dies sends again (once its lease runs out) at most what it sent in this time.
-MARK_SENT_SECONDS = 1.0
+# Each message is marked sent as soon as the provider accepted it, before the next send
+# starts, so a dispatcher killed mid-send leaves nothing sent but unmarked. The mark commits
+# asynchronously (synchronous_commit off for that one statement): it does not wait for the
+# disk flush, and only a crash of PostgreSQL itself in the next fraction of a second could lose
+# it, which sends that message again (at least once still holds).
+_MARK_SENT_SQL = """
+UPDATE notifications_outboxmessage
+SET status = 'sent', sent_at = now(), last_error = ''
+WHERE id = %s AND status = 'pending' AND attempts = %s
+  AND set_config('synchronous_commit', 'off', true) IS NOT NULL
+"""
 
 
 # A kick tries the broker once, briefly: Celery's pooled connection keeps retrying for
@@ -70,7 +75,10 @@ def _kick_producer() -> Any:
         return cached[1]
     _kick_producer_drop()
     connection = app.connection_for_write(
-        connect_timeout=KICK_CONNECT_TIMEOUT, transport_options={"max_retries": 0}
+        connect_timeout=KICK_CONNECT_TIMEOUT,
+        # a broker that accepts the connection but stops answering must not hold a request
+        # whose transaction has committed
+        transport_options={"max_retries": 0, "socket_timeout": KICK_CONNECT_TIMEOUT},
     )
     producer = app.amqp.Producer(connection, auto_declare=False)
     _kicker.producer = (url, producer)
@@ -142,31 +150,34 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=delay * random.uniform(0.8, 1.2))  # noqa: S311 (jitter)
 
 
-def _claim(limit: int) -> tuple[list[OutboxMessage], datetime]:
-    """Lease up to `limit` due messages; (the messages, when their lease ends)."""
+def _claim(limit: int) -> list[OutboxMessage]:
+    """Lease up to `limit` due messages (the database's clock decides what is due)."""
     with transaction.atomic():
         batch = outbox_due_lock(limit=limit)
-        lease_end = timezone.now() + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
         if batch:
             OutboxMessage.objects.filter(pk__in=[m.pk for m in batch]).update(
-                attempts=F("attempts") + 1, available_at=lease_end
+                attempts=F("attempts") + 1,
+                available_at=Now() + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS),
             )
             for message in batch:
                 message.attempts += 1
-    return batch, lease_end
+    return batch
 
 
-def _mark_sent(sent: list[int]) -> None:
-    """Mark these sent messages sent, in one UPDATE."""
-    if not sent:
-        return
-    marked = OutboxMessage.objects.filter(pk__in=sent, status=PENDING).update(
-        status=OutboxMessage.Status.SENT, sent_at=timezone.now(), last_error=""
-    )
-    if marked != len(sent):
-        logger.warning(
-            "%s outbox messages were sent again after another sender", len(sent) - marked
-        )
+def _mark_sent(message: OutboxMessage) -> None:
+    """Mark this message sent, if this dispatcher still holds it (its claim's attempt)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_MARK_SENT_SQL, [message.pk, message.attempts])
+        marked = cursor.rowcount
+    if not marked:
+        logger.warning("outbox message %s was sent after its lease ran out", message.pk)
+
+
+def _held(message: OutboxMessage) -> QuerySet[OutboxMessage]:
+    """The message, while still pending under this dispatcher's claim: once its lease ran out
+    and another dispatcher claimed it (or an operator queued it again), the attempt count
+    moved on and nothing here touches it."""
+    return OutboxMessage.objects.filter(pk=message.pk, status=PENDING, attempts=message.attempts)
 
 
 def _mark_failed(message: OutboxMessage, error: str, *, final: bool = False) -> bool:
@@ -177,34 +188,29 @@ def _mark_failed(message: OutboxMessage, error: str, *, final: bool = False) -> 
     if dead:
         changes["status"] = OutboxMessage.Status.DEAD
     else:
-        changes["available_at"] = timezone.now() + _backoff(message.attempts)
-    OutboxMessage.objects.filter(pk=message.pk, status=PENDING).update(**changes)
+        changes["available_at"] = Now() + _backoff(message.attempts)
+    _held(message).update(**changes)
     log = logger.error if dead else logger.warning
     log("outbox message %s failed (attempt %s): %s", message.pk, message.attempts, error)
     return dead
 
 
 def _mark_skipped(message: OutboxMessage, reason: str) -> None:
-    OutboxMessage.objects.filter(pk=message.pk, status=PENDING).update(
-        status=OutboxMessage.Status.SKIPPED, last_error=reason
-    )
+    _held(message).update(status=OutboxMessage.Status.SKIPPED, last_error=reason)
     logger.info("outbox message %s skipped: %s", message.pk, reason)
 
 
 def _release(messages: list[OutboxMessage]) -> None:
     """Hand back leased messages that were not tried: due at once, the attempt not counted."""
-    if messages:
-        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages], status=PENDING).update(
-            # never below 0: a resend meanwhile started the count again
-            available_at=timezone.now(),
-            attempts=Greatest(F("attempts") - 1, 0),
-        )
+    for message in messages:
+        _held(message).update(available_at=Now(), attempts=F("attempts") - 1)
 
 
 def _send(message: OutboxMessage, subjects: Subjects, mail_connection: BaseEmailBackend) -> None:
     user = message.recipient
     if not user.is_active:
         raise Gone("the recipient was deactivated")
+    check_recipient(message, subjects)
     if message.channel == Channel.EMAIL:
         if not user.email:
             raise Gone("the recipient has no email address")
@@ -222,16 +228,16 @@ def _send(message: OutboxMessage, subjects: Subjects, mail_connection: BaseEmail
         )
 
 
-def _deliver(batch: list[OutboxMessage], lease_end: datetime) -> Counter[str]:
+def _deliver(batch: list[OutboxMessage]) -> Counter[str]:
     done: Counter[str] = Counter()
     subjects = Subjects.load(batch)
-    stop_at = lease_end - timedelta(seconds=settings.OUTBOX_LEASE_SECONDS / 2)
+    # Halfway through the lease, hand back what is left: no lease runs out while a send that
+    # respects EMAIL_TIMEOUT is still going on.
+    stop_at = time.monotonic() + settings.OUTBOX_LEASE_SECONDS / 2
     mail_connection = get_connection()
-    sent: list[int] = []  # sent, not yet marked
-    mark_at = time.monotonic() + MARK_SENT_SECONDS
     try:
         for index, message in enumerate(batch):
-            if timezone.now() >= stop_at:
+            if time.monotonic() >= stop_at:
                 _release(batch[index:])
                 break
             if message.attempts > settings.OUTBOX_MAX_ATTEMPTS:
@@ -248,13 +254,9 @@ def _deliver(batch: list[OutboxMessage], lease_end: datetime) -> Counter[str]:
                 dead = _mark_failed(message, f"{type(exc).__name__}: {exc}")
                 done["dead" if dead else "retried"] += 1
             else:
-                sent.append(message.pk)
+                _mark_sent(message)
                 done["sent"] += 1
-                if time.monotonic() >= mark_at:
-                    _mark_sent(sent)
-                    sent, mark_at = [], time.monotonic() + MARK_SENT_SECONDS
     finally:
-        _mark_sent(sent)  # also when an error stops the batch
         try:
             mail_connection.close()
         except Exception:
@@ -270,7 +272,7 @@ def outbox_dispatch(*, budget_seconds: float | None = None) -> Dispatched:
     done: Counter[str] = Counter()
     while True:
         more = time.monotonic() >= deadline
-        batch, lease_end = ([], timezone.now()) if more else _claim(settings.OUTBOX_BATCH_SIZE)
+        batch = [] if more else _claim(settings.OUTBOX_BATCH_SIZE)
         if not batch:
             return Dispatched(
                 sent=done["sent"],
@@ -279,18 +281,18 @@ def outbox_dispatch(*, budget_seconds: float | None = None) -> Dispatched:
                 skipped=done["skipped"],
                 more=more,
             )
-        done += _deliver(batch, lease_end)
+        done += _deliver(batch)
 
 
 def outbox_resend(*, message_ids: list[int]) -> int:
-    """Send these messages again (dead ones, typically): pending, due now, attempts from 0.
-    A message already sent is left alone. How many were queued again."""
+    """Send these dead or skipped messages again: pending, due now, attempts from 0. Messages
+    that were sent, or are pending (perhaps being sent right now), are left alone. How many
+    were queued again."""
     with transaction.atomic():
-        queued = (
-            OutboxMessage.objects.filter(pk__in=message_ids)
-            .exclude(status=OutboxMessage.Status.SENT)
-            .update(status=PENDING, attempts=0, available_at=timezone.now(), last_error="")
-        )
+        queued = OutboxMessage.objects.filter(
+            pk__in=message_ids,
+            status__in=[OutboxMessage.Status.DEAD, OutboxMessage.Status.SKIPPED],
+        ).update(status=PENDING, attempts=0, available_at=Now(), last_error="")
         if queued:
             dispatch_on_commit()
     return queued
@@ -312,10 +314,14 @@ class OutboxState:
 
 def outbox_state() -> OutboxState:
     pending = OutboxMessage.objects.filter(status=PENDING)
-    oldest = pending.order_by("id").values_list("created_at", flat=True).first()
-    age = (timezone.now() - oldest).total_seconds() if oldest else 0.0
+    age = (
+        pending.order_by("id")
+        .annotate(age=Now() - F("created_at"))
+        .values_list("age", flat=True)
+        .first()
+    )
     return OutboxState(
         pending=pending.order_by()[:PENDING_COUNT_CAP].count(),
         dead=OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD).count(),
-        oldest_pending_seconds=round(max(age, 0.0), 1),
+        oldest_pending_seconds=round(max(age.total_seconds(), 0.0), 1) if age else 0.0,
     )

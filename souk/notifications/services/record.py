@@ -58,8 +58,9 @@ class Recipient:
     def wants(self, kind: str, channel: str) -> bool:
         if channel == Channel.IN_APP and kind in ORDER_KINDS:
             return True  # cannot be switched off
-        chosen = (self.choices.get(kind) or {}).get(channel)
-        if chosen is None:
+        channels = self.choices.get(kind) if isinstance(self.choices, dict) else None
+        chosen = channels.get(channel) if isinstance(channels, dict) else None
+        if not isinstance(chosen, bool):  # not chosen (or not a choice): the default
             chosen = DEFAULT_CHANNELS[Channel(channel)]
         if not chosen:
             return False
