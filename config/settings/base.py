@@ -179,6 +179,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "souk.notifications.tasks.outbox_dispatch",
         "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=5.0),
     },
+    "notifications.prune-outbox": {
+        "task": "souk.notifications.tasks.outbox_prune",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "catalog.rebuild-discovery-maps": {
         "task": "souk.catalog.tasks.discovery_maps_rebuild",
         "schedule": crontab(minute=20),
@@ -235,6 +239,7 @@ OUTBOX_DISPATCH_SECONDS = env.float("OUTBOX_DISPATCH_SECONDS", default=30.0)  # 
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)  # then the message is dead
 OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30.0)
 OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=30)  # sent and skipped, then deleted
 
 # --- REST framework and API docs --------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -21,3 +21,11 @@ def outbox_dispatch_task() -> dict[str, int]:
         "dead": done.dead,
         "skipped": done.skipped,
     }
+
+
+@shared_task(name="souk.notifications.tasks.outbox_prune")
+def outbox_prune_task() -> int:
+    """Delete delivered and skipped messages past OUTBOX_KEEP_DAYS (daily)."""
+    from souk.notifications.services.prune import outbox_prune
+
+    return outbox_prune()

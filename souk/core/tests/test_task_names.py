@@ -14,6 +14,7 @@ REGISTERED = {
     "souk.inventory.tasks.alerts_rescan",
     "souk.orders.tasks.orders_expire",
     "souk.notifications.tasks.outbox_dispatch",
+    "souk.notifications.tasks.outbox_prune",
     "souk.payments.tasks.payments_reconcile",
     "souk.payments.tasks.refund_send",
 }
@@ -38,6 +39,7 @@ def test_every_scheduled_task_is_registered():
         "souk.core.tasks.idempotency_prune",
         "souk.inventory.tasks.alerts_rescan",
         "souk.notifications.tasks.outbox_dispatch",
+        "souk.notifications.tasks.outbox_prune",
         "souk.orders.tasks.orders_expire",
         "souk.payments.tasks.payments_reconcile",
     }

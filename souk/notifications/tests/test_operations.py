@@ -137,3 +137,28 @@ def test_kicks_reuse_their_thread_s_broker_connection(settings):
         celery_app.control.purge()
 
     assert opened_for_kicks == 1
+
+
+def test_old_sent_and_skipped_messages_are_pruned_dead_and_recent_ones_stay(
+    settings, monkeypatch, customer, order
+):
+    from souk.notifications.services import prune
+
+    settings.OUTBOX_KEEP_DAYS = 30
+    old = timezone.now() - timedelta(days=31)
+    recent = timezone.now() - timedelta(days=29)
+    gone = [
+        _message(customer, order, status=OutboxMessage.Status.SENT, created_at=old),
+        _message(customer, order, status=OutboxMessage.Status.SKIPPED, created_at=old),
+    ]
+    kept = [
+        _message(customer, order, status=OutboxMessage.Status.DEAD, created_at=old),
+        _message(customer, order, created_at=old),  # still pending
+        _message(customer, order, status=OutboxMessage.Status.SENT, created_at=recent),
+    ]
+    monkeypatch.setattr(prune, "PRUNE_BATCH", 1)  # several statements
+
+    assert prune.outbox_prune() == 2
+
+    assert not OutboxMessage.objects.filter(pk__in=[m.pk for m in gone]).exists()
+    assert set(OutboxMessage.objects.values_list("pk", flat=True)) == {m.pk for m in kept}
