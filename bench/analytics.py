@@ -17,12 +17,15 @@ a database that is already seeded.
 
 Measured:
 
-- SQL, straight on the database (`--sql-runs` runs each, p50/p95): the biggest shop's and the
-  median shop's dashboard over the last 12 months as one statement (KPIs, months, categories,
-  top products ranked with RANK()), the whole marketplace computed live from the order lines,
-  and the marketplace figures read from a shop x day rollup built from the seed
-  (`bench_shop_day`). First with the indexes the migrations create, then with the indexes of
-  bench/ANALYTICS_SQL.md (`bench_*`, dropped afterwards unless `--keep-indexes`).
+- SQL, straight on the database (`--sql-runs` runs each, p50/p95, JIT off unless `--jit`),
+  over the last 12 months: the biggest and the median shop's dashboard as one live statement
+  over orders and lines (KPIs, months, categories, top products ranked with RANK()) and as one
+  statement over rollups; the whole marketplace computed live from the order lines; and the
+  marketplace from the rollups built from the seed (`bench_shop_day`, shop x day;
+  `bench_shop_month`; `bench_shop_product_month`), with the parts the rollups cannot give
+  (distinct customers, live; categories and top products, from shop x product x month). First
+  with the indexes the migrations create, then with the indexes of bench/ANALYTICS_SQL.md
+  (`bench_*`, dropped afterwards unless `--keep-indexes`).
 - HTTP: `--requests` GETs each of /api/shops/{biggest}/dashboard/ and of the median shop's (as
   the shop's owner) and of /api/dashboard/ (as staff), one client at a time. Uncached: the
   server's Redis database (its own, REDIS_URL below) is flushed before every request, outside
@@ -44,7 +47,6 @@ import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -121,12 +123,14 @@ SELECT
        'refunded', coalesce(sum(total) FILTER (WHERE status = 'cancelled'), 0))
    FROM o) AS kpis,
   (SELECT coalesce(sum(quantity), 0) FROM li) AS items_sold,
-  (SELECT json_build_object('customers', count(*), 'repeat_customers', count(*) FILTER (WHERE n >= 2))
+  (SELECT json_build_object('customers', count(*),
+                            'repeat_customers', count(*) FILTER (WHERE n >= 2))
    FROM (SELECT customer_id, count(*) AS n FROM rev GROUP BY customer_id) c) AS customers,
   (SELECT json_agg(json_build_object('month', m.month::date, 'revenue', coalesce(r.revenue, 0),
                                      'orders', coalesce(r.orders, 0)) ORDER BY m.month)
    FROM generate_series(date_trunc('month', %(start)s::timestamptz),
-                        %(end)s::timestamptz - interval '1 microsecond', interval '1 month') m (month)
+                        %(end)s::timestamptz - interval '1 microsecond',
+                        interval '1 month') m (month)
    LEFT JOIN (SELECT date_trunc('month', paid_at) AS month, sum(total) AS revenue,
                      count(*) AS orders
               FROM rev GROUP BY 1) r USING (month)) AS monthly,
@@ -142,8 +146,11 @@ SELECT
 
 # The same figures for the whole marketplace, live, plus the top shops.
 MARKET_LIVE = (
-    SHOP_DASHBOARD.replace("WHERE shop_id = %(shop)s AND paid_at", "WHERE paid_at")
-    .replace("SELECT id, customer_id, total, status, paid_at\n", "SELECT id, shop_id, customer_id, total, status, paid_at\n")
+    SHOP_DASHBOARD.replace("WHERE shop_id = %(shop)s AND paid_at", "WHERE paid_at")  # noqa: S608
+    .replace(
+        "SELECT id, customer_id, total, status, paid_at\n",
+        "SELECT id, shop_id, customer_id, total, status, paid_at\n",
+    )
     .rstrip()
     + """,
   (SELECT json_agg(json_build_object('shop', s.shop_id, 'name', sh.name, 'revenue', s.revenue,
@@ -155,46 +162,159 @@ MARKET_LIVE = (
 """
 )
 
-# What the shop x day rollup gives the marketplace dashboard: KPIs (but distinct customers),
-# months and top shops.
+# Rollups built from the seed, as the analytics app would keep them (money in cents):
+# shop x day (what the marketplace dashboard reads), its shop x month sums, and shop x product
+# x month (what a shop's categories and top products can read instead of its lines).
 ROLLUP_BUILD = """
-DROP TABLE IF EXISTS bench_shop_day;
+DROP TABLE IF EXISTS bench_shop_day, bench_shop_month, bench_shop_product_month;
 CREATE TABLE bench_shop_day AS
 SELECT o.shop_id, (o.paid_at AT TIME ZONE 'UTC')::date AS day,
-       coalesce(sum(o.total) FILTER (WHERE o.status <> 'cancelled'), 0) AS revenue,
-       count(*) FILTER (WHERE o.status <> 'cancelled') AS orders,
-       coalesce(sum(u.units) FILTER (WHERE o.status <> 'cancelled'), 0)::bigint AS units,
-       coalesce(sum(o.total) FILTER (WHERE o.status = 'cancelled'), 0) AS refunded
+       coalesce(sum(o.total * 100) FILTER (WHERE o.status <> 'cancelled'), 0)::bigint AS revenue,
+       count(*) FILTER (WHERE o.status <> 'cancelled')::int AS orders,
+       coalesce(sum(u.units) FILTER (WHERE o.status <> 'cancelled'), 0)::int AS units,
+       coalesce(sum(o.total * 100) FILTER (WHERE o.status = 'cancelled'), 0)::bigint AS refunded
 FROM orders_order o
 JOIN (SELECT order_id, sum(quantity) AS units FROM orders_orderitem GROUP BY order_id) u
   ON u.order_id = o.id
 WHERE o.paid_at IS NOT NULL
   AND o.status IN ('paid', 'processing', 'shipped', 'delivered', 'cancelled')
 GROUP BY 1, 2;
-ALTER TABLE bench_shop_day ADD PRIMARY KEY (day, shop_id);
+ALTER TABLE bench_shop_day ADD PRIMARY KEY (shop_id, day);
+CREATE INDEX bench_shop_day_day ON bench_shop_day (day)
+    INCLUDE (shop_id, revenue, orders, units, refunded);
+CREATE TABLE bench_shop_month AS
+SELECT shop_id, date_trunc('month', day)::date AS month, sum(revenue)::bigint AS revenue,
+       sum(orders)::int AS orders, sum(units)::int AS units, sum(refunded)::bigint AS refunded
+FROM bench_shop_day GROUP BY 1, 2;
+ALTER TABLE bench_shop_month ADD PRIMARY KEY (month, shop_id);
+CREATE TABLE bench_shop_product_month AS
+SELECT o.shop_id, i.product_id, date_trunc('month', o.paid_at AT TIME ZONE 'UTC')::date AS month,
+       sum(i.net_total * 100)::bigint AS revenue, sum(i.quantity)::int AS units
+FROM orders_order o JOIN orders_orderitem i ON i.order_id = o.id
+WHERE o.paid_at IS NOT NULL AND o.status IN ('paid', 'processing', 'shipped', 'delivered')
+GROUP BY 1, 2, 3;
+ALTER TABLE bench_shop_product_month ADD PRIMARY KEY (shop_id, month, product_id);
+CREATE INDEX bench_spm_shop ON bench_shop_product_month (shop_id, month)
+    INCLUDE (product_id, revenue, units);
+CREATE INDEX bench_spm_month ON bench_shop_product_month (month)
+    INCLUDE (product_id, revenue, units);
 VACUUM ANALYZE bench_shop_day;
+VACUUM ANALYZE bench_shop_month;
+VACUUM ANALYZE bench_shop_product_month
 """
 
-MARKET_ROLLUP = """
-WITH d AS MATERIALIZED (
-    SELECT shop_id, day, revenue, orders, units, refunded FROM bench_shop_day
+# The marketplace's KPIs (but customers), months and top shops from the shop x day rollup, in
+# one pass (grouped by shop and month once). With `bench_shop_month` instead of the grouped
+# days (MARKET_MONTHS) it reads 12 rows a shop instead of up to 365.
+_MARKET_FROM = """
+WITH sm AS MATERIALIZED (
+    SELECT shop_id, date_trunc('month', day)::date AS month, sum(revenue) AS revenue,
+           sum(orders) AS orders, sum(units) AS units, sum(refunded) AS refunded
+    FROM bench_shop_day
     WHERE day >= %(start)s::date AND day < %(end)s::date
-)
+    GROUP BY 1, 2
+)"""
+_MARKET_BODY = """
 SELECT
-  (SELECT json_build_object('revenue', sum(revenue), 'orders', sum(orders), 'items_sold', sum(units),
-                            'refunded', sum(refunded)) FROM d) AS kpis,
-  (SELECT json_agg(json_build_object('month', m.month, 'revenue', coalesce(r.revenue, 0),
+  (SELECT json_build_object('revenue', sum(revenue) / 100.0, 'orders', sum(orders),
+                            'items_sold', sum(units), 'refunded', sum(refunded) / 100.0)
+   FROM sm) AS kpis,
+  (SELECT json_agg(json_build_object('month', m.month::date,
+                                     'revenue', coalesce(r.revenue, 0) / 100.0,
                                      'orders', coalesce(r.orders, 0)) ORDER BY m.month)
-   FROM generate_series(date_trunc('month', %(start)s::date)::date, %(end)s::date - 1,
-                        interval '1 month') m (month)
-   LEFT JOIN (SELECT date_trunc('month', day) AS month, sum(revenue) AS revenue,
-                     sum(orders) AS orders FROM d GROUP BY 1) r USING (month)) AS monthly,
-  (SELECT json_agg(json_build_object('shop', s.shop_id, 'name', sh.name, 'revenue', s.revenue,
-                                     'orders', s.orders, 'rank', s.rank) ORDER BY s.rank, s.shop_id)
+   FROM generate_series(%(start)s::date, %(end)s::date - 1, interval '1 month') m (month)
+   LEFT JOIN (SELECT month, sum(revenue) AS revenue, sum(orders) AS orders
+              FROM sm GROUP BY 1) r USING (month)) AS monthly,
+  (SELECT json_agg(json_build_object('shop', s.shop_id, 'name', sh.name,
+                                     'revenue', s.revenue / 100.0, 'orders', s.orders,
+                                     'rank', s.rank) ORDER BY s.rank, s.shop_id)
    FROM (SELECT shop_id, sum(revenue) AS revenue, sum(orders) AS orders,
                 rank() OVER (ORDER BY sum(revenue) DESC) AS rank
-         FROM d GROUP BY shop_id) s
+         FROM sm GROUP BY shop_id) s
    JOIN shops_shop sh ON sh.id = s.shop_id WHERE s.rank <= 10) AS top_shops
+"""
+MARKET_ROLLUP = _MARKET_FROM + _MARKET_BODY
+_MONTHS_FROM = """
+WITH sm AS MATERIALIZED (
+    SELECT shop_id, month, revenue, orders, units, refunded FROM bench_shop_month
+    WHERE month >= %(start)s::date AND month < %(end)s::date
+)"""
+MARKET_MONTHS = _MONTHS_FROM + _MARKET_BODY
+
+# What the rollups do not hold: distinct and repeat customers of the whole marketplace (live,
+# from the orders), and its categories and top products (from shop x product x month).
+MARKET_CUSTOMERS = """
+SELECT count(*), count(*) FILTER (WHERE n >= 2)
+FROM (SELECT customer_id, count(*) AS n FROM orders_order
+      WHERE paid_at >= %(start)s AND paid_at < %(end)s
+        AND status IN ('paid', 'processing', 'shipped', 'delivered')
+      GROUP BY customer_id) c
+"""
+MARKET_PRODUCTS = """
+WITH prod AS MATERIALIZED (
+    SELECT product_id, sum(revenue) AS revenue, sum(units) AS units
+    FROM bench_shop_product_month
+    WHERE month >= %(start)s::date AND month < %(end)s::date
+    GROUP BY product_id
+), ranked AS MATERIALIZED (
+    SELECT prod.*, p.name, p.category_id,
+           rank() OVER (ORDER BY prod.revenue DESC) AS rank,
+           rank() OVER (PARTITION BY p.category_id ORDER BY prod.revenue DESC) AS category_rank
+    FROM prod JOIN catalog_product p ON p.id = prod.product_id
+)
+SELECT (SELECT json_agg(x) FROM (SELECT category_id, sum(revenue) AS revenue
+                                 FROM ranked GROUP BY 1) x) AS categories,
+       (SELECT json_agg(x) FROM (SELECT * FROM ranked WHERE rank <= 10) x) AS top_products
+"""
+
+# A shop's dashboard from the rollups: KPIs and months from shop x day, categories and top
+# products from shop x product x month (whole months: the default period), distinct and
+# repeat customers live from the orders (index-only with bench_order_shop_paid).
+SHOP_ROLLUP = """
+WITH d AS MATERIALIZED (
+    SELECT date_trunc('month', day)::date AS month, revenue, orders, units, refunded
+    FROM bench_shop_day
+    WHERE shop_id = %(shop)s AND day >= %(start)s::date AND day < %(end)s::date
+),
+prod AS MATERIALIZED (
+    SELECT product_id, sum(revenue) AS revenue, sum(units) AS units
+    FROM bench_shop_product_month
+    WHERE shop_id = %(shop)s AND month >= %(start)s::date AND month < %(end)s::date
+    GROUP BY product_id
+),
+ranked AS (
+    SELECT prod.*, p.name, p.category_id,
+           rank() OVER (ORDER BY prod.revenue DESC) AS rank,
+           rank() OVER (PARTITION BY p.category_id ORDER BY prod.revenue DESC) AS category_rank
+    FROM prod CROSS JOIN LATERAL (
+        SELECT name, category_id FROM catalog_product WHERE id = prod.product_id OFFSET 0) p
+)
+SELECT
+  (SELECT json_build_object('revenue', coalesce(sum(revenue), 0) / 100.0,
+                            'orders', coalesce(sum(orders), 0),
+                            'items_sold', coalesce(sum(units), 0),
+                            'refunded', coalesce(sum(refunded), 0) / 100.0)
+   FROM d) AS kpis,
+  (SELECT json_build_object('customers', count(*),
+                            'repeat_customers', count(*) FILTER (WHERE n >= 2))
+   FROM (SELECT customer_id, count(*) AS n FROM orders_order
+         WHERE shop_id = %(shop)s AND paid_at >= %(start)s AND paid_at < %(end)s
+           AND status IN ('paid', 'processing', 'shipped', 'delivered')
+         GROUP BY customer_id) c) AS customers,
+  (SELECT json_agg(json_build_object('month', m.month::date,
+                                     'revenue', coalesce(r.revenue, 0) / 100.0,
+                                     'orders', coalesce(r.orders, 0)) ORDER BY m.month)
+   FROM generate_series(%(start)s::date, %(end)s::date - 1, interval '1 month') m (month)
+   LEFT JOIN (SELECT month, sum(revenue) AS revenue, sum(orders) AS orders
+              FROM d GROUP BY 1) r USING (month)) AS monthly,
+  (SELECT json_agg(json_build_object('category', c.id, 'name', c.name,
+                                     'revenue', x.revenue / 100.0) ORDER BY x.revenue DESC, c.id)
+   FROM (SELECT category_id, sum(revenue) AS revenue FROM ranked GROUP BY category_id) x
+   JOIN catalog_category c ON c.id = x.category_id) AS categories,
+  (SELECT json_agg(json_build_object('product', product_id, 'name', name, 'category', category_id,
+                                     'revenue', revenue / 100.0, 'units', units, 'rank', rank,
+                                     'category_rank', category_rank) ORDER BY rank, product_id)
+   FROM ranked WHERE rank <= 10) AS top_products
 """
 
 # The indexes the note recommends (names prefixed bench_ so that they never clash with the
@@ -267,14 +387,15 @@ def facts(url: str) -> dict[str, Any]:
             SELECT o.shop_id, count(*) AS n FROM orders_orderitem i
             JOIN orders_order o ON o.id = i.order_id GROUP BY o.shop_id
         """
-        biggest = one(f"SELECT shop_id, n FROM ({per_shop}) s ORDER BY n DESC, shop_id LIMIT 1")
+        biggest = one(f"SELECT shop_id, n FROM ({per_shop}) s ORDER BY n DESC, shop_id LIMIT 1")  # noqa: S608
         median = one(
-            f"SELECT shop_id, n FROM ({per_shop}) s ORDER BY n, shop_id "
+            f"SELECT shop_id, n FROM ({per_shop}) s ORDER BY n, shop_id "  # noqa: S608
             f"OFFSET (SELECT count(DISTINCT shop_id) / 2 FROM orders_order) LIMIT 1"
         )
         statuses = dict(conn.execute(
             "SELECT status || CASE WHEN status = 'cancelled' AND paid_at IS NOT NULL "
-            "THEN ' (after payment)' WHEN status = 'cancelled' THEN ' (before payment)' ELSE '' END,"
+            "THEN ' (after payment)' WHEN status = 'cancelled' THEN ' (before payment)' "
+            "ELSE '' END,"
             " count(*) FROM orders_order GROUP BY 1 ORDER BY 1"
         ).fetchall())  # fmt: skip
         unbalanced = one(
@@ -282,7 +403,8 @@ def facts(url: str) -> dict[str, Any]:
             "FROM orders_orderitem GROUP BY order_id) s ON s.order_id = o.id WHERE s.net <> o.total"
         )
         owners = dict(conn.execute(
-            "SELECT shop_id, user_id FROM shops_shopmember WHERE role = 'owner' AND shop_id = ANY(%s)",
+            "SELECT shop_id, user_id FROM shops_shopmember "
+            "WHERE role = 'owner' AND shop_id = ANY(%s)",
             [[biggest[0], median[0]]],
         ).fetchall())  # fmt: skip
         return {
@@ -320,9 +442,11 @@ def period(months: int = 12) -> dict[str, Any]:
     }
 
 
-def time_sql(url: str, sql: str, params: dict[str, Any], runs: int) -> dict[str, float]:
+def time_sql(url: str, sql: str, params: dict[str, Any], runs: int, jit: bool) -> dict[str, float]:
     with connect(url) as conn:
         conn.execute("SET TimeZone = 'UTC'")
+        if not jit:
+            conn.execute("SET jit = off")
         conn.execute(sql, params).fetchall()  # warm: plan and pages
         samples = []
         for _ in range(runs):
@@ -332,15 +456,21 @@ def time_sql(url: str, sql: str, params: dict[str, Any], runs: int) -> dict[str,
     return summarize(samples)
 
 
-def sql_phase(url: str, info: dict[str, Any], runs: int) -> dict[str, Any]:
+def sql_phase(url: str, info: dict[str, Any], runs: int, jit: bool) -> dict[str, Any]:
     params = period()
     big = {**params, "shop": info["biggest_shop"]["id"]}
     med = {**params, "shop": info["median_shop"]["id"]}
+    few = max(3, runs // 4)
     return {
-        "shop_biggest": time_sql(url, SHOP_DASHBOARD, big, runs),
-        "shop_median": time_sql(url, SHOP_DASHBOARD, med, runs),
-        "marketplace_live": time_sql(url, MARKET_LIVE, params, max(3, runs // 4)),
-        "marketplace_rollup": time_sql(url, MARKET_ROLLUP, params, runs),
+        "shop_biggest_live": time_sql(url, SHOP_DASHBOARD, big, runs, jit),
+        "shop_median_live": time_sql(url, SHOP_DASHBOARD, med, runs, jit),
+        "shop_biggest_rollups": time_sql(url, SHOP_ROLLUP, big, runs, jit),
+        "shop_median_rollups": time_sql(url, SHOP_ROLLUP, med, runs, jit),
+        "marketplace_live": time_sql(url, MARKET_LIVE, params, few, jit),
+        "marketplace_shop_day": time_sql(url, MARKET_ROLLUP, params, runs, jit),
+        "marketplace_shop_month": time_sql(url, MARKET_MONTHS, params, runs, jit),
+        "marketplace_customers_live": time_sql(url, MARKET_CUSTOMERS, params, runs, jit),
+        "marketplace_products_rollup": time_sql(url, MARKET_PRODUCTS, params, few, jit),
     }
 
 
@@ -397,7 +527,9 @@ def http_phase(url: str, info: dict[str, Any], args: argparse.Namespace) -> dict
                     started = time.perf_counter()
                     response = session.get(base + path, headers=headers, timeout=120)
                     samples.append(time.perf_counter() - started)
-                    statuses[str(response.status_code)] = statuses.get(str(response.status_code), 0) + 1
+                    statuses[str(response.status_code)] = (
+                        statuses.get(str(response.status_code), 0) + 1
+                    )
                 result[mode] = {**summarize(samples), "status": statuses}
             out[name] = result
             print(f"   {name}: uncached {result['uncached']} cached {result['cached']}", flush=True)
@@ -421,6 +553,9 @@ def main() -> int:
     parser.add_argument("--sql-runs", type=int, default=20, help="runs of each SQL statement")
     parser.add_argument("--requests", type=int, default=200, help="requests per endpoint and mode")
     parser.add_argument("--no-http", action="store_true", help="SQL timings only")
+    parser.add_argument(
+        "--jit", action="store_true", help="leave JIT on in the SQL timings (off by default)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
@@ -456,7 +591,7 @@ def main() -> int:
     with connect(url) as conn:
         for name in INDEXES:
             conn.execute(f"DROP INDEX IF EXISTS {name}")
-    sql_migrated = sql_phase(url, info, args.sql_runs)
+    sql_migrated = sql_phase(url, info, args.sql_runs, args.jit)
     print(f"   {json.dumps(sql_migrated)}", flush=True)
     print("== SQL, with the bench_* indexes", flush=True)
     started = time.monotonic()
@@ -466,7 +601,7 @@ def main() -> int:
         conn.execute("VACUUM ANALYZE orders_order")
         conn.execute("VACUUM ANALYZE orders_orderitem")
     index_seconds = time.monotonic() - started
-    sql_indexed = sql_phase(url, info, args.sql_runs)
+    sql_indexed = sql_phase(url, info, args.sql_runs, args.jit)
     print(f"   {json.dumps(sql_indexed)}", flush=True)
     if not args.keep_indexes:
         with connect(url) as conn:
@@ -489,8 +624,19 @@ def main() -> int:
         },
         "settings": {
             k: getattr(args, k)
-            for k in ("lines", "shops", "months", "customers", "top_share", "sql_runs",
-                      "requests", "workers", "threads", "keep")
+            for k in (
+                "lines",
+                "shops",
+                "months",
+                "customers",
+                "top_share",
+                "sql_runs",
+                "requests",
+                "workers",
+                "threads",
+                "keep",
+                "jit",
+            )
         },  # fmt: skip
         "database": urlsplit(url).path.lstrip("/"),
         "seed_seconds": round(seed_seconds, 1) if seed_seconds is not None else None,
@@ -545,9 +691,7 @@ def markdown(data: dict[str, Any]) -> str:
     ]
     for key in data["sql"]["migrated_indexes"]:
         a, b = data["sql"]["migrated_indexes"][key], data["sql"]["bench_indexes"][key]
-        lines.append(
-            f"| {key} | {a['p50_ms']} / {a['p95_ms']} | {b['p50_ms']} / {b['p95_ms']} |"
-        )
+        lines.append(f"| {key} | {a['p50_ms']} / {a['p95_ms']} | {b['p50_ms']} / {b['p95_ms']} |")
     lines += ["", "## HTTP (one client, ms)", ""]
     if not data["http"]:
         lines.append("Not run (`--no-http`).")
