@@ -28,10 +28,11 @@ Measured:
   (`bench_*`, dropped afterwards unless `--keep-indexes`).
 - HTTP: `--requests` GETs each of /api/shops/{biggest}/dashboard/ and of the median shop's (as
   the shop's owner) and of /api/dashboard/ (as staff), one client at a time. Uncached: the
-  server's Redis database (its own, REDIS_URL below) is flushed before every request, outside
-  the timed part, so that every request computes its figures; cached: the same requests
-  without flushing. Endpoints that answer 404 (the analytics app is not there yet) are
-  reported as not available.
+  server's cache keys (`souk:*` in its Redis database, REDIS_URL below) are deleted before
+  every request, outside the timed part, so that every request computes its figures (a
+  different `?from=` per request would not do: every period is a different amount of work);
+  cached: the same requests without deleting. Endpoints that answer 404 (the analytics app
+  is not there yet) are reported as not available.
 
 Results: bench/results/analytics.json and bench/results/analytics.md.
 """
@@ -65,7 +66,9 @@ from common import (
     summarize,
 )
 
-REDIS_URL = "redis://127.0.0.1:6379/14"  # the server's cache; flushed between uncached requests
+# Redis database of the server under test. Test processes use databases 1-15 with their own key
+# prefixes, so the benchmark deletes only the application's keys (`souk:*`), never the database.
+REDIS_URL = "redis://127.0.0.1:6379/14"
 JWT_MINUTES = "240"
 SEED_SQL = ROOT / "bench" / "analytics_seed.sql"
 PAID = ("paid", "processing", "shipped", "delivered")
@@ -496,10 +499,17 @@ def tokens(url: str, owners: dict[str, int]) -> dict[str, str]:
     return result
 
 
+def cache_forget(client: redis.Redis) -> None:
+    """Delete the server's cache and rate-limit keys (prefix `souk:`), and nothing else."""
+    keys = list(client.scan_iter(match="souk:*", count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
+
+
 def http_phase(url: str, info: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     access = tokens(url, info["owners"])
     cache = redis.Redis.from_url(REDIS_URL)
-    cache.flushdb()
+    cache_forget(cache)
     targets = {
         "shop_biggest": (f"/api/shops/{info['biggest_shop']['id']}/dashboard/",
                          access[str(info["biggest_shop"]["id"])]),
@@ -523,7 +533,7 @@ def http_phase(url: str, info: dict[str, Any], args: argparse.Namespace) -> dict
                 samples, statuses = [], {}
                 for _ in range(args.requests):
                     if mode == "uncached":
-                        cache.flushdb()
+                        cache_forget(cache)
                     started = time.perf_counter()
                     response = session.get(base + path, headers=headers, timeout=120)
                     samples.append(time.perf_counter() - started)
@@ -533,7 +543,7 @@ def http_phase(url: str, info: dict[str, Any], args: argparse.Namespace) -> dict
                 result[mode] = {**summarize(samples), "status": statuses}
             out[name] = result
             print(f"   {name}: uncached {result['uncached']} cached {result['cached']}", flush=True)
-    cache.flushdb()
+    cache_forget(cache)
     return out
 
 
