@@ -137,3 +137,18 @@ def test_kicks_reuse_their_thread_s_broker_connection(settings):
         celery_app.control.purge()
 
     assert opened_for_kicks == 1
+
+
+def test_the_kick_connection_bounds_its_socket_wait():
+    """A broker that accepts the connection and then stops answering holds a kick (and the
+    request that committed before it) at most KICK_CONNECT_TIMEOUT."""
+    from souk.notifications.services import dispatch
+
+    dispatch._kick_producer_drop()
+    try:
+        options = dispatch._kick_producer().connection.transport_options
+    finally:
+        dispatch._kick_producer_drop()
+
+    assert options["socket_timeout"] == dispatch.KICK_CONNECT_TIMEOUT == 1.0
+    assert options["max_retries"] == 0
