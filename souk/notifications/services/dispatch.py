@@ -3,13 +3,14 @@
 A dispatcher claims a batch of due messages in a short transaction (SKIP LOCKED, so
 dispatchers running side by side take different rows): each claimed message counts an
 attempt and is leased, that is its `available_at` moves OUTBOX_LEASE_SECONDS ahead. Then,
-holding no lock, it renders and sends them one by one; it marks the sent ones sent together
-(one UPDATE at the end of the batch, or each MARK_SENT_SECONDS), and a failed one it
-schedules for a retry with exponential backoff, or, after OUTBOX_MAX_ATTEMPTS, marks dead
-(visible and re-sendable in the admin). A dispatcher that dies mid-send leaves its messages
-pending (also those it sent but had not marked yet): once their lease runs out, the next sweep
-sends them again. Halfway through the lease a dispatcher stops and hands back what it has not
-sent, so that no lease runs out while its message is still being worked on.
+holding no lock, it renders and sends them one by one; it marks each message sent as soon as
+the provider accepted it, before the next send, and a failed one it schedules for a retry with
+exponential backoff, or, after OUTBOX_MAX_ATTEMPTS, marks dead (visible and re-sendable in the
+admin). Every mark touches the message only while this dispatcher still holds it (the attempt
+of its claim). A dispatcher that dies mid-send leaves the message it was sending, and those
+after it, pending: once their lease runs out, the next sweep sends them again. Halfway through
+the lease a dispatcher stops and hands back what it has not sent, so that no lease runs out
+while its message is still being worked on.
 
 Dispatchers are kicked after the commit of every change that wrote messages (best effort: a
 broker that is down is logged, never an error) and swept by beat every

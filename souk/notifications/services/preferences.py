@@ -12,16 +12,18 @@ from souk.notifications.models import DEFAULT_CHANNELS, ORDER_KINDS, Channel, Ki
 
 
 def _clean(choices: object) -> dict[str, dict[str, bool]]:
-    """The stored choices that are choices: known kinds and channels, true or false."""
+    """The stored choices that are choices: known kinds and channels, true or false (a kind
+    left with no choice is left out)."""
     if not isinstance(choices, dict):
         return {}
     kinds = {kind.value for kind in Kind}
     channels = {channel.value for channel in Channel}
-    return {
+    cleaned = {
         kind: {c: v for c, v in chosen.items() if c in channels and isinstance(v, bool)}
         for kind, chosen in choices.items()
         if kind in kinds and isinstance(chosen, dict)
     }
+    return {kind: chosen for kind, chosen in cleaned.items() if chosen}
 
 
 def _resolved(choices: dict[str, dict[str, bool]]) -> dict[str, dict[str, bool]]:

@@ -30,7 +30,7 @@ def outbox_prune() -> int:
     while True:
         with connection.cursor() as cursor:
             cursor.execute(_PRUNE_SQL, [before, PRUNE_BATCH])
-            deleted = cursor.rowcount
+            deleted = int(cursor.rowcount)
         pruned += deleted
         if deleted < PRUNE_BATCH:
             return pruned

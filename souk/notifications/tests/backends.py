@@ -14,16 +14,21 @@ from django.core.mail.backends.filebased import EmailBackend
 STALL_SECONDS = 60
 
 
-class StallOnceEmailBackend(EmailBackend):
-    """The file backend, except that the very first send, across every process that shares
-    the marker file ($SOUK_WORKER_TEST_STALL_MARKER), creates that file and then hangs for
-    STALL_SECONDS before writing: a provider call that never answers."""
+class StallOnSecondEmailBackend(EmailBackend):
+    """The file backend, except that the second send, across every process that shares the
+    marker file ($SOUK_WORKER_TEST_STALL_MARKER), creates that file and then hangs for
+    STALL_SECONDS before writing: a provider call that never answers, after one that was
+    accepted. The first send leaves "<marker>.first" behind; sends after the second go
+    through."""
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
-        try:
-            Path(os.environ["SOUK_WORKER_TEST_STALL_MARKER"]).touch(exist_ok=False)
-        except FileExistsError:
-            pass
-        else:
-            time.sleep(STALL_SECONDS)
+        marker = Path(os.environ["SOUK_WORKER_TEST_STALL_MARKER"])
+        for path in (marker.with_name(f"{marker.name}.first"), marker):
+            try:
+                path.touch(exist_ok=False)
+            except FileExistsError:
+                continue
+            if path == marker:
+                time.sleep(STALL_SECONDS)
+            break
         return super().send_messages(email_messages)

@@ -4,15 +4,16 @@ OUTBOX_MAX_ATTEMPTS; a dispatcher that dies mid-send is replaced once its lease 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections import Counter
+from datetime import datetime, timedelta
 from typing import Any
 from unittest import mock
 
 import pytest
-import time_machine
 from django.conf import settings
 from django.core import mail
-from django.utils import timezone
+from django.db import connection
+from django.db.models.functions import Now
 
 from souk.accounts.sms import SentSms
 from souk.core.tests.threads import run_together
@@ -45,11 +46,29 @@ def buyer_message(order, customer) -> OutboxMessage:
     return OutboxMessage.objects.get(recipient=customer)
 
 
+def db_clock() -> datetime:
+    """The database's clock as leases, backoffs and ages read it (Django's Now())."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement_timestamp()")
+        return cursor.fetchone()[0]
+
+
+def transaction_began() -> datetime:
+    """PostgreSQL's now(), which the sent mark reads: in a test, when its transaction began
+    (in a dispatcher, which runs in autocommit, the time of the mark)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now()")
+        return cursor.fetchone()[0]
+
+
 def make_due(message: OutboxMessage) -> None:
     """Move the message's next try (or the end of its lease) into the past."""
-    OutboxMessage.objects.filter(pk=message.pk).update(
-        available_at=timezone.now() - timedelta(seconds=1)
-    )
+    OutboxMessage.objects.filter(pk=message.pk).update(available_at=Now() - timedelta(seconds=1))
+
+
+def make_all_due() -> None:
+    """Every message's next try (or the end of its lease) into the past: leases ran out."""
+    OutboxMessage.objects.update(available_at=Now() - timedelta(seconds=1))
 
 
 def low_stock_sms(recipient: Any, alert: InventoryAlert) -> OutboxMessage:
@@ -81,8 +100,6 @@ def test_placing_an_order_writes_one_pending_email_per_recipient(order, customer
 
 
 def test_a_due_message_is_sent_once_and_marked_sent(buyer_message, customer, artisan):
-    before = timezone.now()
-
     done = outbox_dispatch()
 
     assert (done.sent, done.retried, done.dead, done.skipped, done.more) == (2, 0, 0, 0, False)
@@ -93,7 +110,7 @@ def test_a_due_message_is_sent_once_and_marked_sent(buyer_message, customer, art
         1,
         "",
     )
-    assert before <= buyer_message.sent_at <= timezone.now()
+    assert buyer_message.sent_at == transaction_began()  # marked by the database's clock
 
     again = outbox_dispatch()
 
@@ -101,11 +118,11 @@ def test_a_due_message_is_sent_once_and_marked_sent(buyer_message, customer, art
 
 
 def test_a_provider_failure_leaves_it_pending_with_a_backoff(buyer_message):
-    before = timezone.now()
+    before = db_clock()
 
     with mock.patch(LOCMEM_SEND, side_effect=OSError("connection refused")):
         done = outbox_dispatch()
-    after = timezone.now()
+    after = db_clock()
 
     assert (done.sent, done.retried, done.dead) == (0, 2, 0)
     assert mail.outbox == []
@@ -127,9 +144,9 @@ def test_the_second_retry_waits_twice_as_long(buyer_message):
     with mock.patch(LOCMEM_SEND, side_effect=OSError("connection refused")):
         outbox_dispatch()
         make_due(buyer_message)
-        before = timezone.now()
+        before = db_clock()
         outbox_dispatch()
-    after = timezone.now()
+    after = db_clock()
 
     buyer_message.refresh_from_db()
     assert (buyer_message.status, buyer_message.attempts) == (PENDING, 2)
@@ -142,7 +159,7 @@ def test_after_the_last_attempt_fails_it_is_dead(buyer_message):
     with mock.patch(LOCMEM_SEND, side_effect=OSError("connection refused")):
         for _ in range(settings.OUTBOX_MAX_ATTEMPTS - 1):
             assert outbox_dispatch().retried == 2
-            OutboxMessage.objects.update(available_at=timezone.now() - timedelta(seconds=1))
+            make_all_due()
         last = outbox_dispatch()
 
     assert (last.retried, last.dead) == (0, 2)
@@ -152,7 +169,7 @@ def test_after_the_last_attempt_fails_it_is_dead(buyer_message):
         settings.OUTBOX_MAX_ATTEMPTS,
         "OSError: connection refused",
     )
-    OutboxMessage.objects.update(available_at=timezone.now() - timedelta(seconds=1))
+    make_all_due()
     assert outbox_dispatch().sent == 0
     assert mail.outbox == []
     assert outbox_state().dead == 2
@@ -194,7 +211,7 @@ def test_resend_leaves_a_sent_message_alone(buyer_message):
 
 
 def test_a_leased_message_is_not_claimed_by_a_second_dispatcher(buyer_message):
-    batch, _lease_end = dispatch._claim(10)  # a dispatcher that then dies mid-send
+    batch = dispatch._claim(10)  # a dispatcher that then dies mid-send
 
     assert len(batch) == 2
     done = outbox_dispatch()
@@ -207,7 +224,7 @@ def test_a_leased_message_is_not_claimed_by_a_second_dispatcher(buyer_message):
 
 def test_a_message_whose_lease_ran_out_is_sent_by_the_next_run_once(buyer_message, customer):
     dispatch._claim(10)  # a dispatcher that then dies mid-send
-    OutboxMessage.objects.update(available_at=timezone.now() - timedelta(seconds=1))
+    make_all_due()
 
     done = outbox_dispatch()
 
@@ -223,8 +240,8 @@ def test_a_message_whose_lease_ran_out_is_sent_by_the_next_run_once(buyer_messag
 
 def test_a_message_claimed_too_often_without_an_outcome_goes_dead_unsent(buyer_message):
     for _ in range(settings.OUTBOX_MAX_ATTEMPTS):
-        assert len(dispatch._claim(10)[0]) == 2  # each sender died before an outcome
-        OutboxMessage.objects.update(available_at=timezone.now() - timedelta(seconds=1))
+        assert len(dispatch._claim(10)) == 2  # each sender died before an outcome
+        make_all_due()
 
     done = outbox_dispatch()
 
@@ -335,7 +352,7 @@ def test_an_sms_to_a_recipient_without_a_phone_is_skipped(artisan, alert, sms_ou
 
 
 def test_outbox_state_reports_pending_dead_and_the_oldest_pending_age(customer, order):
-    now = timezone.now()
+    now = db_clock()  # the age is read by the database's clock
     OutboxMessage.objects.all().delete()
 
     def row(status: str, age_seconds: int) -> OutboxMessage:
@@ -352,8 +369,7 @@ def test_outbox_state_reports_pending_dead_and_the_oldest_pending_age(customer, 
         [row(PENDING, 90), row(PENDING, 10), row(DEAD, 500), row(SENT, 900), row(SKIPPED, 800)]
     )
 
-    with time_machine.travel(now, tick=False):
-        state = outbox_state()
+    state = outbox_state()
 
     assert (state.pending, state.dead, state.oldest_pending_seconds) == (2, 1, 90.0)
 
@@ -394,41 +410,85 @@ def test_two_dispatchers_at_once_never_send_a_message_twice(artisan, alert, sms_
     assert OutboxMessage.objects.filter(status=SENT, attempts=1).count() == 300
 
 
-def test_a_dispatcher_stopped_mid_batch_marks_what_it_sent(artisan, alert, sms_outbox):
+def test_each_message_is_marked_sent_before_the_next_send(artisan, alert, sms_outbox):
+    """A worker killed during a send has marked every message the provider accepted before."""
     artisan.phone = "+212600000001"
     artisan.save(update_fields=["phone"])
     first, second = low_stock_sms(artisan, alert), low_stock_sms(artisan, alert)
-    calls = []
+    seen: list[dict[str, str]] = []
 
-    def send_then_stop(*, to: str, body: str, key: str | None = None) -> None:
-        calls.append(key)
-        if len(calls) == 2:
-            raise SystemExit  # the worker is shut down while sending the second
+    def look_then_send(*, to: str, body: str, key: str | None = None) -> None:
+        # what the database holds while the provider is being called
+        seen.append({str(k): s for k, s in OutboxMessage.objects.values_list("key", "status")})
         sms_outbox.append(SentSms(to=to, body=body, key=key))
 
-    with (
-        mock.patch.object(dispatch, "send_sms", side_effect=send_then_stop),
-        pytest.raises(SystemExit),
-    ):
-        outbox_dispatch()
+    with mock.patch.object(dispatch, "send_sms", side_effect=look_then_send):
+        done = outbox_dispatch()
 
-    assert [sms.key for sms in sms_outbox] == [str(first.key)]
-    first.refresh_from_db()
-    second.refresh_from_db()
-    assert (first.status, first.attempts) == (SENT, 1)
-    assert (second.status, second.attempts, second.sent_at) == (PENDING, 1, None)
-    assert second.available_at > timezone.now()  # leased: the next run after the lease sends it
+    assert done.sent == 2
+    assert seen == [
+        {str(first.key): PENDING, str(second.key): PENDING},
+        {str(first.key): SENT, str(second.key): PENDING},
+    ]
+    assert [sms.key for sms in sms_outbox] == [str(first.key), str(second.key)]
+    assert set(OutboxMessage.objects.values_list("status", "attempts")) == {(SENT, 1)}
 
 
-def test_handing_back_a_message_resent_meanwhile_keeps_its_attempts_at_zero(buyer_message):
-    batch, lease_end = dispatch._claim(10)
-    outbox_resend(message_ids=[buyer_message.pk])  # attempts back to 0 while it is leased
+def test_resend_leaves_a_pending_message_alone(buyer_message):
+    batch = dispatch._claim(10)  # being sent right now
+    leased = OutboxMessage.objects.get(pk=buyer_message.pk)
 
-    # Its lease half over before the first send: the dispatcher hands the batch back.
-    done = dispatch._deliver(batch, lease_end - timedelta(seconds=settings.OUTBOX_LEASE_SECONDS))
+    assert outbox_resend(message_ids=[buyer_message.pk]) == 0
 
-    assert sum(done.values()) == 0
-    assert mail.outbox == []
+    buyer_message.refresh_from_db()
+    assert (
+        buyer_message.status,
+        buyer_message.attempts,
+        buyer_message.available_at,
+        buyer_message.last_error,
+    ) == (PENDING, 1, leased.available_at, "")
+
+    # Its dispatcher hands the batch back untried: due at once, the attempt not counted.
+    before = db_clock()
+    dispatch._release(batch)
+
     buyer_message.refresh_from_db()
     assert (buyer_message.status, buyer_message.attempts) == (PENDING, 0)
+    assert before <= buyer_message.available_at <= db_clock()
     assert outbox_dispatch().sent == 2
+    assert len(mail.outbox) == 2
+
+
+def test_a_stale_dispatcher_touches_no_message_claimed_again(buyer_message, customer):
+    stale = dispatch._claim(10)  # its sender hangs until the lease runs out
+    make_all_due()
+    fresh = dispatch._claim(10)  # another dispatcher claims the messages again
+    leased = OutboxMessage.objects.get(pk=buyer_message.pk)
+    assert leased.attempts == 2
+    late = next(m for m in stale if m.pk == buyer_message.pk)
+
+    # The stale dispatcher's provider finally fails, then it gives up, skips, hands back.
+    with mock.patch(LOCMEM_SEND, side_effect=OSError("timed out")):
+        assert dispatch._deliver(stale) == Counter(retried=2)
+    dispatch._mark_failed(late, "OSError: timed out", final=True)
+    dispatch._mark_skipped(late, "the recipient was deactivated")
+    dispatch._release(stale)
+    dispatch._mark_sent(late)
+
+    buyer_message.refresh_from_db()
+    assert (
+        buyer_message.status,
+        buyer_message.attempts,
+        buyer_message.available_at,
+        buyer_message.last_error,
+        buyer_message.sent_at,
+    ) == (PENDING, 2, leased.available_at, "", None)
+    assert mail.outbox == []
+
+    assert dispatch._deliver(fresh) == Counter(sent=2)
+
+    buyer_message.refresh_from_db()
+    assert (buyer_message.status, buyer_message.attempts) == (SENT, 2)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [customer.email, OutboxMessage.objects.exclude(pk=buyer_message.pk).get().recipient.email]
+    )

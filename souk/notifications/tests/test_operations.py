@@ -162,3 +162,18 @@ def test_old_sent_and_skipped_messages_are_pruned_dead_and_recent_ones_stay(
 
     assert not OutboxMessage.objects.filter(pk__in=[m.pk for m in gone]).exists()
     assert set(OutboxMessage.objects.values_list("pk", flat=True)) == {m.pk for m in kept}
+
+
+def test_the_kick_connection_bounds_its_socket_wait():
+    """A broker that accepts the connection and then stops answering holds a kick (and the
+    request that committed before it) at most KICK_CONNECT_TIMEOUT."""
+    from souk.notifications.services import dispatch
+
+    dispatch._kick_producer_drop()
+    try:
+        options = dispatch._kick_producer().connection.transport_options
+    finally:
+        dispatch._kick_producer_drop()
+
+    assert options["socket_timeout"] == dispatch.KICK_CONNECT_TIMEOUT == 1.0
+    assert options["max_retries"] == 0

@@ -237,14 +237,18 @@ def test_an_inactive_user_gets_nothing(customer, artisan, staff, variant):
 def test_each_message_has_one_recipient_of_its_own(customer, artisan, staff, variant):
     place_order(user=customer, lines=[(variant, 1)])
 
+    placed = Order.objects.get()
+
     messages = list(OutboxMessage.objects.values_list("recipient_id", "channel", "key"))
-    assert len(messages) == 3
-    assert len({(r, c) for r, c, _k in messages}) == 3
+    assert sorted((r, c) for r, c, _k in messages) == sorted(
+        [(customer.pk, "email"), (artisan.pk, "email"), (staff.pk, "email")]
+    )
     assert len({k for _r, _c, k in messages}) == 3
-    # Nobody's message names another recipient.
+    # A message names its order and audience and no person (no user id, no address): whom it
+    # goes to is its recipient alone; the rest is read from the order when it is sent.
     for message in OutboxMessage.objects.all():
-        others = {customer.pk, artisan.pk, staff.pk} - {message.recipient_id}
-        assert not others & set(message.data.values())
+        audience = "buyer" if message.recipient_id == customer.pk else "member"
+        assert message.data == {"order": placed.pk, "event": "placed", "audience": audience}
 
 
 # Low stock
