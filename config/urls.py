@@ -14,6 +14,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("souk.orders.api.urls")),
     path("", include("souk.payments.api.urls")),
     path("", include("souk.notifications.api.urls")),
+    path("", include("souk.analytics.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("schema.yaml", SpectacularAPIView.as_view(), name="schema-yaml"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

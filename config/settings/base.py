@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "souk.orders",
     "souk.payments",
     "souk.notifications",
+    "souk.analytics",
 ]
 
 MIDDLEWARE = [
@@ -240,6 +241,9 @@ OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)  # then the mess
 OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30.0)
 OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
 OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=30)  # sent and skipped, then deleted
+
+# --- Analytics ---------------------------------------------------------------------------------
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
 
 # --- REST framework and API docs --------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -25,3 +25,12 @@ class OrderEventsRecorded(Protocol):
 # write the notifications and outbox messages that tell whom they concern. Registered by
 # souk.notifications.
 order_events_recorded: Hook[OrderEventsRecorded] = Hook("orders.order_events_recorded")
+
+
+class OrderRevenueChanged(Protocol):
+    def __call__(self, *, orders: list[Order], event: str) -> object: ...
+
+
+# Orders became revenue ("paid") or left it ("cancelled" after payment): inside the same
+# transaction, keep the figures derived from revenue current. Registered by souk.analytics.
+order_revenue_changed: Hook[OrderRevenueChanged] = Hook("orders.order_revenue_changed")

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from souk.analytics import policy, selectors
+from souk.analytics.api import serializers as s
+from souk.analytics.api.renderers import DashboardCsvRenderer
+from souk.analytics.services.cache import shop_cached
+from souk.shops.api.views import ShopObjectMixin
+from souk.shops.models import Shop
+
+
+@extend_schema(tags=["analytics"])
+class ShopDashboardView(ShopObjectMixin, GenericAPIView):
+    serializer_class = s.DashboardSerializer
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [JSONRenderer, DashboardCsvRenderer]
+    queryset = Shop.objects.none()
+
+    @extend_schema(
+        operation_id="shops_dashboard_retrieve",
+        parameters=[s.PeriodQuerySerializer],
+        responses={
+            200: OpenApiResponse(
+                s.DashboardSerializer,
+                description="The dashboard; with `format=csv`, the monthly and product tables.",
+            )
+        },
+        description="The shop's revenue, orders, customers, months, categories and best "
+        "products over the period (by default the last 12 months), for its members and "
+        "administrators. Revenue counts orders paid (or further along) in the period, net of "
+        "discounts; orders cancelled after payment count as `refunded`. Cached briefly; a "
+        "payment or cancellation of the shop's orders makes the next read fresh.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        shop = self.get_permission_shop()
+        policy.require_shop_dashboard(user=request.user, shop=shop)
+        query = s.PeriodQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period: selectors.Period = query.validated_data["period"]
+        top: int = query.validated_data["top"]
+
+        def compute() -> dict[str, Any]:
+            figures = selectors.shop_dashboard(shop=shop, period=period, top=top)
+            return dict(s.DashboardSerializer(figures).data)
+
+        key = f"{period.start.isoformat()}:{period.end.isoformat()}:{top}"
+        data = shop_cached(shop.pk, key, compute)
+        response = Response(data)
+        if request.accepted_renderer.format == "csv":
+            name = f"shop-{shop.pk}-dashboard-{period.start}-{period.end}.csv"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response

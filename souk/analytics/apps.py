@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class AnalyticsConfig(AppConfig):
+    name = "souk.analytics"
+    label = "analytics"
+    verbose_name = "Analytics"
+
+    def ready(self) -> None:
+        from souk.analytics.services.cache import revenue_changed
+        from souk.orders.hooks import order_revenue_changed
+
+        order_revenue_changed.register(revenue_changed)

@@ -1,0 +1,217 @@
+"""A shop's dashboard, computed live from its orders and order lines.
+
+Money rules (API.md, "Notifications and analytics"):
+- revenue counts orders that are paid or later (paid, processing, shipped, delivered), by
+  `paid_at` in the period, net of discounts (an order's `total`; a line's `net_total`, its share
+  of the discount taken off);
+- orders cancelled after payment count under `refunded` (by `paid_at`), not as revenue;
+- expired and unpaid orders count nowhere;
+- soft-deleted orders and products keep their history: they count as they were.
+
+The period runs from `start` to `end`, both whole days (UTC) included. Ranks are computed by
+PostgreSQL with window functions: `rank` is RANK() over the products' revenue in the shop and
+period, `category_rank` the same within the product's category (ties share a rank)."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, F, Max, Q, QuerySet, Sum, Window
+from django.db.models.functions import Rank, TruncMonth
+
+from souk.inventory.models import InventoryAlert
+from souk.orders.models import Order, OrderItem
+from souk.shops.models import Shop
+
+CENT = Decimal("0.01")
+SHARE_UNIT = Decimal("0.0001")
+ZERO = Decimal("0.00")
+TOP_PRODUCTS = 10
+
+REVENUE_STATUSES = (
+    Order.Status.PAID,
+    Order.Status.PROCESSING,
+    Order.Status.SHIPPED,
+    Order.Status.DELIVERED,
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # included
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.start, time.min, tzinfo=UTC)
+
+    @property
+    def until(self) -> datetime:  # excluded
+        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=UTC)
+
+    def months(self) -> list[date]:
+        months, month = [], self.start.replace(day=1)
+        while month <= self.end:
+            months.append(month)
+            days = calendar.monthrange(month.year, month.month)[1]
+            month = month + timedelta(days=days)
+        return months
+
+
+def default_period(today: date) -> Period:
+    """The last 12 months: this month and the 11 before it, up to today."""
+    year, month = today.year, today.month - 11
+    if month < 1:
+        year, month = year - 1, month + 12
+    return Period(start=date(year, month, 1), end=today)
+
+
+def _money(value: Decimal | None) -> Decimal:
+    return (value or ZERO).quantize(CENT)
+
+
+def shares(revenues: list[Decimal]) -> list[Decimal]:
+    """Each revenue's part of their sum, to 4 places, adding up to exactly 1 (largest
+    remainder); all 0 when the sum is 0."""
+    whole = sum(revenues, Decimal(0))
+    if whole <= 0:
+        return [Decimal("0.0000") for _ in revenues]
+    exact = [revenue / whole for revenue in revenues]
+    parts = [value.quantize(SHARE_UNIT, rounding=ROUND_DOWN) for value in exact]
+    left = int(((Decimal(1) - sum(parts, Decimal(0))) / SHARE_UNIT).to_integral_value())
+    order = sorted(range(len(parts)), key=lambda i: (parts[i] - exact[i], i))
+    for i in order[:left]:
+        parts[i] += SHARE_UNIT
+    return parts
+
+
+def _orders(shop: Shop, period: Period) -> QuerySet[Order]:
+    # Every order of the shop paid in the period, soft-deleted ones included (history).
+    return Order.all_objects.filter(shop=shop, paid_at__gte=period.since, paid_at__lt=period.until)
+
+
+def _lines(shop: Shop, period: Period) -> QuerySet[OrderItem]:
+    return OrderItem.objects.filter(
+        order__shop=shop,
+        order__paid_at__gte=period.since,
+        order__paid_at__lt=period.until,
+        order__status__in=REVENUE_STATUSES,
+    )
+
+
+def _kpis(shop: Shop, period: Period) -> dict[str, Any]:
+    figures = _orders(shop, period).aggregate(
+        revenue=Sum("total", filter=Q(status__in=REVENUE_STATUSES)),
+        orders=Count("id", filter=Q(status__in=REVENUE_STATUSES)),
+        refunded=Sum("total", filter=Q(status=Order.Status.CANCELLED)),
+    )
+    buyers = (
+        _orders(shop, period)
+        .filter(status__in=REVENUE_STATUSES)
+        .values("customer_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    people = buyers.aggregate(customers=Count("customer_id"), repeat=Count("n", filter=Q(n__gte=2)))
+    items = _lines(shop, period).aggregate(units=Sum("quantity"))["units"] or 0
+    revenue, orders = _money(figures["revenue"]), figures["orders"]
+    average = (revenue / orders).quantize(CENT, rounding=ROUND_HALF_UP) if orders else ZERO
+    return {
+        "revenue": revenue,
+        "orders": orders,
+        "average_order_value": average,
+        "items_sold": items,
+        "customers": people["customers"] or 0,
+        "repeat_customers": people["repeat"] or 0,
+        "refunded": _money(figures["refunded"]),
+        "low_stock_count": InventoryAlert.objects.filter(
+            shop=shop, resolved_at__isnull=True
+        ).count(),
+    }
+
+
+def _monthly(shop: Shop, period: Period) -> list[dict[str, Any]]:
+    rows = (
+        _orders(shop, period)
+        .filter(status__in=REVENUE_STATUSES)
+        .annotate(month=TruncMonth("paid_at", tzinfo=UTC))
+        .values("month")
+        .annotate(revenue=Sum("total"), orders=Count("id"))
+        .order_by("month")
+    )
+    found = {row["month"].date(): row for row in rows}
+    return [
+        {
+            "month": month.strftime("%Y-%m"),
+            "revenue": _money(found[month]["revenue"]) if month in found else ZERO,
+            "orders": found[month]["orders"] if month in found else 0,
+        }
+        for month in period.months()
+    ]
+
+
+def _categories(shop: Shop, period: Period) -> list[dict[str, Any]]:
+    rows = list(
+        _lines(shop, period)
+        .values("product__category_id")
+        .annotate(name=Max("product__category__name"), revenue=Sum("net_total"))
+        .order_by("-revenue", "product__category_id")
+    )
+    parts = shares([row["revenue"] for row in rows])
+    return [
+        {
+            "category": row["product__category_id"],
+            "name": row["name"],
+            "revenue": _money(row["revenue"]),
+            "share": part,
+        }
+        for row, part in zip(rows, parts, strict=True)
+    ]
+
+
+def _top_products(shop: Shop, period: Period, limit: int) -> list[dict[str, Any]]:
+    ranked = (
+        _lines(shop, period)
+        .values("product_id", "product__category_id")
+        .annotate(
+            name=Max("product__name"),
+            revenue=Sum("net_total"),
+            units=Sum("quantity"),
+        )
+        .annotate(
+            rank=Window(Rank(), order_by=F("revenue").desc()),
+            category_rank=Window(
+                Rank(), partition_by=F("product__category_id"), order_by=F("revenue").desc()
+            ),
+        )
+        .order_by("rank", "product_id")[:limit]
+    )
+    return [
+        {
+            "product": row["product_id"],
+            "name": row["name"],
+            "category": row["product__category_id"],
+            "revenue": _money(row["revenue"]),
+            "units": row["units"],
+            "rank": row["rank"],
+            "category_rank": row["category_rank"],
+        }
+        for row in ranked
+    ]
+
+
+def shop_dashboard(*, shop: Shop, period: Period, top: int = TOP_PRODUCTS) -> dict[str, Any]:
+    """The dashboard of `shop` over `period` (API.md shape; money as Decimal)."""
+    return {
+        "currency": settings.CURRENCY,
+        "period": {"from": period.start, "to": period.end},
+        "kpis": _kpis(shop, period),
+        "monthly_revenue": _monthly(shop, period),
+        "category_breakdown": _categories(shop, period),
+        "top_products": _top_products(shop, period, top),
+    }

@@ -1,0 +1,58 @@
+"""Dashboards are cached briefly (DASHBOARD_CACHE_SECONDS). Each shop has a cache generation
+that a change of its revenue (an order paid, or cancelled after payment) renews after its
+commit, so the next read of that shop's dashboard is computed afresh."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from souk.orders.models import Order
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def _generation_key(shop_id: int) -> str:
+    return f"analytics:gen:{shop_id}"
+
+
+def shop_cached(shop_id: int, key: str, compute: Callable[[], T]) -> T:
+    """`compute()`'s answer for this shop and key, from the cache while the shop's revenue
+    has not changed and DASHBOARD_CACHE_SECONDS have not passed."""
+    try:
+        generation = cache.get(_generation_key(shop_id), 0)
+        full_key = f"analytics:shop:{shop_id}:{generation}:{key}"
+        found = cache.get(full_key)
+    except Exception:  # Redis down: compute it
+        logger.warning("dashboard cache unreachable", exc_info=True)
+        return compute()
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    value = compute()
+    try:
+        cache.set(full_key, value, timeout=settings.DASHBOARD_CACHE_SECONDS)
+    except Exception:
+        logger.warning("dashboard cache unreachable", exc_info=True)
+    return value
+
+
+def _renew(shop_ids: list[int]) -> None:
+    try:
+        cache.set_many({_generation_key(i): uuid.uuid4().hex for i in shop_ids}, timeout=None)
+    except Exception:
+        logger.warning("could not renew dashboard cache generations", exc_info=True)
+
+
+def revenue_changed(*, orders: list[Order], event: str, **_: Any) -> None:
+    """Handler of souk.orders.hooks.order_revenue_changed: after the commit, the next read of
+    these shops' dashboards is computed afresh."""
+    shop_ids = sorted({order.shop_id for order in orders})
+    transaction.on_commit(lambda: _renew(shop_ids), robust=True)
