@@ -165,6 +165,13 @@ class Order(SoftDeleteModel, TimeStampedModel):
                 name="orders_order_unpaid",
                 condition=Q(status="pending_payment"),
             ),
+            # Dashboards: a shop's paid orders of a period, read from the index alone.
+            models.Index(
+                fields=["shop", "paid_at"],
+                include=["status", "total", "customer"],
+                name="orders_order_shop_paid",
+                condition=Q(paid_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -186,7 +193,10 @@ class Order(SoftDeleteModel, TimeStampedModel):
 class OrderItem(models.Model):
     """A line as it was when ordered: name, SKU and unit price are copies."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    # Indexed by `orders_item_order` below, which also carries what dashboards read.
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="items", db_index=False
+    )
     variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="+")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     sku = models.CharField(max_length=64)
@@ -201,7 +211,14 @@ class OrderItem(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["variant"], name="orders_item_variant")]
+        indexes = [
+            models.Index(fields=["variant"], name="orders_item_variant"),
+            models.Index(
+                fields=["order"],
+                include=["product", "quantity", "net_total"],
+                name="orders_item_order",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_item_qty_gt_0"),
             models.CheckConstraint(
