@@ -184,6 +184,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "souk.notifications.tasks.outbox_prune",
         "schedule": crontab(hour=3, minute=15),
     },
+    "analytics.reconcile-rollup": {
+        "task": "souk.analytics.tasks.rollup_reconcile",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "catalog.rebuild-discovery-maps": {
         "task": "souk.catalog.tasks.discovery_maps_rebuild",
         "schedule": crontab(minute=20),

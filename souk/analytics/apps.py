@@ -7,7 +7,7 @@ class AnalyticsConfig(AppConfig):
     verbose_name = "Analytics"
 
     def ready(self) -> None:
-        from souk.analytics.services.cache import revenue_changed
+        from souk.analytics.services.rollup import revenue_changed
         from souk.orders.hooks import order_revenue_changed
 
         order_revenue_changed.register(revenue_changed)

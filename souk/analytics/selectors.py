@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db.models import Count, F, Max, Q, QuerySet, Sum, Window
 from django.db.models.functions import Rank, TruncMonth
 
+from souk.analytics.models import ShopDay
 from souk.inventory.models import InventoryAlert
 from souk.orders.models import Order, OrderItem
 from souk.shops.models import Shop
@@ -90,26 +91,23 @@ def shares(revenues: list[Decimal]) -> list[Decimal]:
     return parts
 
 
-def _orders(shop: Shop, period: Period) -> QuerySet[Order]:
-    # Every order of the shop paid in the period, soft-deleted ones included (history).
-    return Order.all_objects.filter(shop=shop, paid_at__gte=period.since, paid_at__lt=period.until)
+def _orders(shop: Shop | None, period: Period) -> QuerySet[Order]:
+    # Every order (of the shop) paid in the period, soft-deleted ones included (history).
+    orders = Order.all_objects.filter(paid_at__gte=period.since, paid_at__lt=period.until)
+    return orders if shop is None else orders.filter(shop=shop)
 
 
-def _lines(shop: Shop, period: Period) -> QuerySet[OrderItem]:
-    return OrderItem.objects.filter(
-        order__shop=shop,
+def _lines(shop: Shop | None, period: Period) -> QuerySet[OrderItem]:
+    lines = OrderItem.objects.filter(
         order__paid_at__gte=period.since,
         order__paid_at__lt=period.until,
         order__status__in=REVENUE_STATUSES,
     )
+    return lines if shop is None else lines.filter(order__shop=shop)
 
 
-def _kpis(shop: Shop, period: Period) -> dict[str, Any]:
-    figures = _orders(shop, period).aggregate(
-        revenue=Sum("total", filter=Q(status__in=REVENUE_STATUSES)),
-        orders=Count("id", filter=Q(status__in=REVENUE_STATUSES)),
-        refunded=Sum("total", filter=Q(status=Order.Status.CANCELLED)),
-    )
+def _people(shop: Shop | None, period: Period) -> dict[str, int]:
+    """Distinct buyers of revenue orders, and those with two or more."""
     buyers = (
         _orders(shop, period)
         .filter(status__in=REVENUE_STATUSES)
@@ -118,6 +116,15 @@ def _kpis(shop: Shop, period: Period) -> dict[str, Any]:
         .order_by()
     )
     people = buyers.aggregate(customers=Count("customer_id"), repeat=Count("n", filter=Q(n__gte=2)))
+    return {"customers": people["customers"] or 0, "repeat_customers": people["repeat"] or 0}
+
+
+def _kpis(shop: Shop, period: Period) -> dict[str, Any]:
+    figures = _orders(shop, period).aggregate(
+        revenue=Sum("total", filter=Q(status__in=REVENUE_STATUSES)),
+        orders=Count("id", filter=Q(status__in=REVENUE_STATUSES)),
+        refunded=Sum("total", filter=Q(status=Order.Status.CANCELLED)),
+    )
     items = _lines(shop, period).aggregate(units=Sum("quantity"))["units"] or 0
     revenue, orders = _money(figures["revenue"]), figures["orders"]
     average = (revenue / orders).quantize(CENT, rounding=ROUND_HALF_UP) if orders else ZERO
@@ -126,8 +133,7 @@ def _kpis(shop: Shop, period: Period) -> dict[str, Any]:
         "orders": orders,
         "average_order_value": average,
         "items_sold": items,
-        "customers": people["customers"] or 0,
-        "repeat_customers": people["repeat"] or 0,
+        **_people(shop, period),
         "refunded": _money(figures["refunded"]),
         "low_stock_count": InventoryAlert.objects.filter(
             shop=shop, resolved_at__isnull=True
@@ -144,18 +150,10 @@ def _monthly(shop: Shop, period: Period) -> list[dict[str, Any]]:
         .annotate(revenue=Sum("total"), orders=Count("id"))
         .order_by("month")
     )
-    found = {row["month"].date(): row for row in rows}
-    return [
-        {
-            "month": month.strftime("%Y-%m"),
-            "revenue": _money(found[month]["revenue"]) if month in found else ZERO,
-            "orders": found[month]["orders"] if month in found else 0,
-        }
-        for month in period.months()
-    ]
+    return _money_months([{**row, "month": row["month"].date()} for row in rows], period)
 
 
-def _categories(shop: Shop, period: Period) -> list[dict[str, Any]]:
+def _categories(shop: Shop | None, period: Period) -> list[dict[str, Any]]:
     rows = list(
         _lines(shop, period)
         .values("product__category_id")
@@ -174,7 +172,7 @@ def _categories(shop: Shop, period: Period) -> list[dict[str, Any]]:
     ]
 
 
-def _top_products(shop: Shop, period: Period, limit: int) -> list[dict[str, Any]]:
+def _top_products(shop: Shop | None, period: Period, limit: int) -> list[dict[str, Any]]:
     ranked = (
         _lines(shop, period)
         .values("product_id", "product__category_id")
@@ -214,4 +212,73 @@ def shop_dashboard(*, shop: Shop, period: Period, top: int = TOP_PRODUCTS) -> di
         "monthly_revenue": _monthly(shop, period),
         "category_breakdown": _categories(shop, period),
         "top_products": _top_products(shop, period, top),
+    }
+
+
+def _days(period: Period) -> QuerySet[ShopDay]:
+    return ShopDay.objects.filter(day__gte=period.start, day__lte=period.end)
+
+
+def _money_months(rows: Any, period: Period) -> list[dict[str, Any]]:
+    found = {row["month"]: row for row in rows}
+    return [
+        {
+            "month": month.strftime("%Y-%m"),
+            "revenue": _money(found[month]["revenue"]) if month in found else ZERO,
+            "orders": found[month]["orders"] if month in found else 0,
+        }
+        for month in period.months()
+    ]
+
+
+def marketplace_dashboard(*, period: Period, top: int = TOP_PRODUCTS) -> dict[str, Any]:
+    """The whole marketplace over `period`: revenue, orders, units, refunds, months and the
+    ranking of shops from the shop x day rollup; customers, categories and products from the
+    orders and their lines."""
+    totals = _days(period).aggregate(
+        revenue=Sum("revenue"), orders=Sum("orders"), units=Sum("units"), refunded=Sum("refunded")
+    )
+    revenue, orders = _money(totals["revenue"]), totals["orders"] or 0
+    months = (
+        _days(period)
+        .annotate(month=TruncMonth("day"))
+        .values("month")
+        .annotate(revenue=Sum("revenue"), orders=Sum("orders"))
+        .order_by("month")
+    )
+    shops = (
+        _days(period)
+        .values("shop_id")
+        .annotate(name=Max("shop__name"), revenue=Sum("revenue"), orders=Sum("orders"))
+        .filter(orders__gt=0)
+        .annotate(rank=Window(Rank(), order_by=F("revenue").desc()))
+        .order_by("rank", "shop_id")[:top]
+    )
+    return {
+        "currency": settings.CURRENCY,
+        "period": {"from": period.start, "to": period.end},
+        "kpis": {
+            "revenue": revenue,
+            "orders": orders,
+            "average_order_value": (
+                (revenue / orders).quantize(CENT, rounding=ROUND_HALF_UP) if orders else ZERO
+            ),
+            "items_sold": totals["units"] or 0,
+            **_people(None, period),
+            "refunded": _money(totals["refunded"]),
+            "low_stock_count": InventoryAlert.objects.filter(resolved_at__isnull=True).count(),
+        },
+        "monthly_revenue": _money_months(months, period),
+        "category_breakdown": _categories(None, period),
+        "top_products": _top_products(None, period, top),
+        "top_shops": [
+            {
+                "shop": row["shop_id"],
+                "name": row["name"],
+                "revenue": _money(row["revenue"]),
+                "orders": row["orders"],
+                "rank": row["rank"],
+            }
+            for row in shops
+        ],
     }

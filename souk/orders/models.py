@@ -172,6 +172,13 @@ class Order(SoftDeleteModel, TimeStampedModel):
                 name="orders_order_shop_paid",
                 condition=Q(paid_at__isnull=False),
             ),
+            # The marketplace dashboard: every paid order of a period (its buyers).
+            models.Index(
+                fields=["paid_at"],
+                include=["status", "customer"],
+                name="orders_order_paid",
+                condition=Q(paid_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -85,3 +85,15 @@ class DashboardSerializer(serializers.Serializer[Any]):
     monthly_revenue = MonthSerializer(many=True)
     category_breakdown = CategorySerializer(many=True)
     top_products = ProductSerializer(many=True)
+
+
+class ShopRankSerializer(serializers.Serializer[Any]):
+    shop = serializers.IntegerField()
+    name = serializers.CharField()
+    revenue = MoneyField()
+    orders = serializers.IntegerField()
+    rank = serializers.IntegerField()
+
+
+class MarketplaceDashboardSerializer(DashboardSerializer):
+    top_shops = ShopRankSerializer(many=True)

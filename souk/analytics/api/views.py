@@ -12,7 +12,8 @@ from rest_framework.response import Response
 from souk.analytics import policy, selectors
 from souk.analytics.api import serializers as s
 from souk.analytics.api.renderers import DashboardCsvRenderer
-from souk.analytics.services.cache import shop_cached
+from souk.analytics.services.cache import marketplace_cached, shop_cached
+from souk.core.permissions import IsPlatformAdmin
 from souk.shops.api.views import ShopObjectMixin
 from souk.shops.models import Shop
 
@@ -56,5 +57,45 @@ class ShopDashboardView(ShopObjectMixin, GenericAPIView):
         response = Response(data)
         if request.accepted_renderer.format == "csv":
             name = f"shop-{shop.pk}-dashboard-{period.start}-{period.end}.csv"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+@extend_schema(tags=["analytics"])
+class MarketplaceDashboardView(GenericAPIView):
+    serializer_class = s.MarketplaceDashboardSerializer
+    permission_classes = [IsAuthenticated, IsPlatformAdmin]
+    renderer_classes = [JSONRenderer, DashboardCsvRenderer]
+
+    @extend_schema(
+        operation_id="dashboard_retrieve",
+        parameters=[s.PeriodQuerySerializer],
+        responses={
+            200: OpenApiResponse(
+                s.MarketplaceDashboardSerializer,
+                description="The dashboard; with `format=csv`, the monthly and product tables.",
+            )
+        },
+        description="The whole marketplace over the period (by default the last 12 months), "
+        "for administrators: the shop dashboard's figures plus the shops ranked by revenue. "
+        "Revenue, orders, units, refunds, months and shops come from a shop x day rollup kept "
+        "in the transaction of every payment and cancellation. Cached for "
+        "DASHBOARD_CACHE_SECONDS.",
+    )
+    def get(self, request: Request) -> Response:
+        query = s.PeriodQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period: selectors.Period = query.validated_data["period"]
+        top: int = query.validated_data["top"]
+
+        def compute() -> dict[str, Any]:
+            figures = selectors.marketplace_dashboard(period=period, top=top)
+            return dict(s.MarketplaceDashboardSerializer(figures).data)
+
+        key = f"{period.start.isoformat()}:{period.end.isoformat()}:{top}"
+        data = marketplace_cached(key, compute)
+        response = Response(data)
+        if request.accepted_renderer.format == "csv":
+            name = f"marketplace-dashboard-{period.start}-{period.end}.csv"
             response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response

@@ -7,13 +7,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-
-from souk.orders.models import Order
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +42,26 @@ def shop_cached(shop_id: int, key: str, compute: Callable[[], T]) -> T:
     return value
 
 
+def marketplace_cached(key: str, compute: Callable[[], T]) -> T:
+    """`compute()`'s answer from the cache for DASHBOARD_CACHE_SECONDS. The marketplace's
+    figures change with every sale anywhere, so they are not renewed by sales: they are at
+    most that old."""
+    full_key = f"analytics:marketplace:{key}"
+    try:
+        found = cache.get(full_key)
+    except Exception:
+        logger.warning("dashboard cache unreachable", exc_info=True)
+        return compute()
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    value = compute()
+    try:
+        cache.set(full_key, value, timeout=settings.DASHBOARD_CACHE_SECONDS)
+    except Exception:
+        logger.warning("dashboard cache unreachable", exc_info=True)
+    return value
+
+
 def _renew(shop_ids: list[int]) -> None:
     try:
         cache.set_many({_generation_key(i): uuid.uuid4().hex for i in shop_ids}, timeout=None)
@@ -51,8 +69,7 @@ def _renew(shop_ids: list[int]) -> None:
         logger.warning("could not renew dashboard cache generations", exc_info=True)
 
 
-def revenue_changed(*, orders: list[Order], event: str, **_: Any) -> None:
-    """Handler of souk.orders.hooks.order_revenue_changed: after the commit, the next read of
-    these shops' dashboards is computed afresh."""
-    shop_ids = sorted({order.shop_id for order in orders})
+def dashboards_renew_on_commit(shop_ids: list[int]) -> None:
+    """After the current transaction commits, the next read of these shops' dashboards is
+    computed afresh."""
     transaction.on_commit(lambda: _renew(shop_ids), robust=True)
