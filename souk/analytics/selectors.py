@@ -119,20 +119,19 @@ def _people(shop: Shop | None, period: Period) -> dict[str, int]:
     return {"customers": people["customers"] or 0, "repeat_customers": people["repeat"] or 0}
 
 
-def _kpis(shop: Shop, period: Period) -> dict[str, Any]:
+def _kpis(shop: Shop, period: Period, items_sold: int) -> dict[str, Any]:
     figures = _orders(shop, period).aggregate(
         revenue=Sum("total", filter=Q(status__in=REVENUE_STATUSES)),
         orders=Count("id", filter=Q(status__in=REVENUE_STATUSES)),
         refunded=Sum("total", filter=Q(status=Order.Status.CANCELLED)),
     )
-    items = _lines(shop, period).aggregate(units=Sum("quantity"))["units"] or 0
     revenue, orders = _money(figures["revenue"]), figures["orders"]
     average = (revenue / orders).quantize(CENT, rounding=ROUND_HALF_UP) if orders else ZERO
     return {
         "revenue": revenue,
         "orders": orders,
         "average_order_value": average,
-        "items_sold": items,
+        "items_sold": items_sold,
         **_people(shop, period),
         "refunded": _money(figures["refunded"]),
         "low_stock_count": InventoryAlert.objects.filter(
@@ -153,31 +152,16 @@ def _monthly(shop: Shop, period: Period) -> list[dict[str, Any]]:
     return _money_months([{**row, "month": row["month"].date()} for row in rows], period)
 
 
-def _categories(shop: Shop | None, period: Period) -> list[dict[str, Any]]:
-    rows = list(
-        _lines(shop, period)
-        .values("product__category_id")
-        .annotate(name=Max("product__category__name"), revenue=Sum("net_total"))
-        .order_by("-revenue", "product__category_id")
-    )
-    parts = shares([row["revenue"] for row in rows])
-    return [
-        {
-            "category": row["product__category_id"],
-            "name": row["name"],
-            "revenue": _money(row["revenue"]),
-            "share": part,
-        }
-        for row, part in zip(rows, parts, strict=True)
-    ]
-
-
-def _top_products(shop: Shop | None, period: Period, limit: int) -> list[dict[str, Any]]:
-    ranked = (
+def _ranked_products(shop: Shop | None, period: Period) -> list[dict[str, Any]]:
+    """Every product sold in the period with its revenue (net), units and both ranks, best
+    first: one pass over the order lines, which the categories and the units sold are summed
+    from as well."""
+    rows = (
         _lines(shop, period)
         .values("product_id", "product__category_id")
         .annotate(
             name=Max("product__name"),
+            category_name=Max("product__category__name"),
             revenue=Sum("net_total"),
             units=Sum("quantity"),
         )
@@ -187,8 +171,27 @@ def _top_products(shop: Shop | None, period: Period, limit: int) -> list[dict[st
                 Rank(), partition_by=F("product__category_id"), order_by=F("revenue").desc()
             ),
         )
-        .order_by("rank", "product_id")[:limit]
+        .order_by("rank", "product_id")
     )
+    return [dict(row) for row in rows]
+
+
+def _categories(products: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    revenues: dict[int | None, Decimal] = {}
+    names: dict[int | None, str] = {}
+    for row in products:
+        category = row["product__category_id"]
+        revenues[category] = revenues.get(category, Decimal(0)) + row["revenue"]
+        names[category] = row["category_name"]
+    ordered = sorted(revenues, key=lambda c: (-revenues[c], c if c is not None else -1))
+    parts = shares([revenues[c] for c in ordered])
+    return [
+        {"category": c, "name": names[c], "revenue": _money(revenues[c]), "share": part}
+        for c, part in zip(ordered, parts, strict=True)
+    ]
+
+
+def _top_products(products: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
     return [
         {
             "product": row["product_id"],
@@ -199,19 +202,20 @@ def _top_products(shop: Shop | None, period: Period, limit: int) -> list[dict[st
             "rank": row["rank"],
             "category_rank": row["category_rank"],
         }
-        for row in ranked
+        for row in products[:limit]
     ]
 
 
 def shop_dashboard(*, shop: Shop, period: Period, top: int = TOP_PRODUCTS) -> dict[str, Any]:
     """The dashboard of `shop` over `period` (API.md shape; money as Decimal)."""
+    products = _ranked_products(shop, period)
     return {
         "currency": settings.CURRENCY,
         "period": {"from": period.start, "to": period.end},
-        "kpis": _kpis(shop, period),
+        "kpis": _kpis(shop, period, items_sold=sum(row["units"] for row in products)),
         "monthly_revenue": _monthly(shop, period),
-        "category_breakdown": _categories(shop, period),
-        "top_products": _top_products(shop, period, top),
+        "category_breakdown": _categories(products),
+        "top_products": _top_products(products, top),
     }
 
 
@@ -246,6 +250,7 @@ def marketplace_dashboard(*, period: Period, top: int = TOP_PRODUCTS) -> dict[st
         .annotate(revenue=Sum("revenue"), orders=Sum("orders"))
         .order_by("month")
     )
+    products = _ranked_products(None, period)
     shops = (
         _days(period)
         .values("shop_id")
@@ -269,8 +274,8 @@ def marketplace_dashboard(*, period: Period, top: int = TOP_PRODUCTS) -> dict[st
             "low_stock_count": InventoryAlert.objects.filter(resolved_at__isnull=True).count(),
         },
         "monthly_revenue": _money_months(months, period),
-        "category_breakdown": _categories(None, period),
-        "top_products": _top_products(None, period, top),
+        "category_breakdown": _categories(products),
+        "top_products": _top_products(products, top),
         "top_shops": [
             {
                 "shop": row["shop_id"],
