@@ -46,6 +46,7 @@ def truth() -> dict[tuple[int, date], Figures]:
     for order in orders:
         if order.status not in (*REVENUE_STATUSES, "cancelled"):
             continue
+        assert order.paid_at is not None
         key = (order.shop_id, order.paid_at.astimezone(UTC).date())
         revenue, count, units, refunded, refunded_orders = rows.get(key, (ZERO, 0, 0, ZERO, 0))
         if order.status == "cancelled":
