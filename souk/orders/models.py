@@ -194,9 +194,7 @@ class OrderItem(models.Model):
     """A line as it was when ordered: name, SKU and unit price are copies."""
 
     # Indexed by `orders_item_order` below, which also carries what dashboards read.
-    order = models.ForeignKey(
-        Order, on_delete=models.CASCADE, related_name="items", db_index=False
-    )
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", db_index=False)
     variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="+")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     sku = models.CharField(max_length=64)
