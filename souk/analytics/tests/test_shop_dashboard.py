@@ -482,12 +482,30 @@ def test_a_payment_makes_the_next_read_fresh(
     assert client.get(_url(shop.pk, "")).json()["kpis"]["orders"] == 1
     order = place_order(user=customer, lines=[(mug, 2)])
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         assert order_mark_paid(order_id=order.pk)
 
-    assert len(callbacks) >= 1
     kpis = client.get(_url(shop.pk, "")).json()["kpis"]
     assert (kpis["orders"], kpis["revenue"], kpis["items_sold"]) == (2, "60.00", 3)
+
+
+@pytest.mark.django_db
+def test_the_cache_is_renewed_only_once_the_payment_commits(
+    client_for, artisan, shop, customer, mug, django_capture_on_commit_callbacks
+):
+    _paid(customer, [(mug, 1)], timezone.now())
+    client = client_for(artisan)
+    assert client.get(_url(shop.pk, "")).json()["kpis"]["orders"] == 1
+    order = place_order(user=customer, lines=[(mug, 2)])
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert order_mark_paid(order_id=order.pk)
+    before_commit = client.get(_url(shop.pk, "")).json()["kpis"]["orders"]
+    for callback in callbacks:
+        callback()
+    after_commit = client.get(_url(shop.pk, "")).json()["kpis"]["orders"]
+
+    assert (before_commit, after_commit) == (1, 2)
 
 
 @pytest.mark.django_db
