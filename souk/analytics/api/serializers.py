@@ -39,7 +39,7 @@ class PeriodQuerySerializer(serializers.Serializer[Any]):
         return attrs
 
 
-class KpisSerializer(serializers.Serializer[Any]):
+class DashboardKpisSerializer(serializers.Serializer[Any]):
     revenue = MoneyField()
     orders = serializers.IntegerField()
     average_order_value = MoneyField()
@@ -50,20 +50,20 @@ class KpisSerializer(serializers.Serializer[Any]):
     low_stock_count = serializers.IntegerField()
 
 
-class MonthSerializer(serializers.Serializer[Any]):
+class DashboardMonthSerializer(serializers.Serializer[Any]):
     month = serializers.CharField(help_text="YYYY-MM")
     revenue = MoneyField()
     orders = serializers.IntegerField()
 
 
-class CategorySerializer(serializers.Serializer[Any]):
+class DashboardCategorySerializer(serializers.Serializer[Any]):
     category = serializers.IntegerField(allow_null=True)
     name = serializers.CharField(allow_null=True)
     revenue = MoneyField()
     share = serializers.DecimalField(max_digits=5, decimal_places=4)
 
 
-class ProductSerializer(serializers.Serializer[Any]):
+class DashboardProductSerializer(serializers.Serializer[Any]):
     product = serializers.IntegerField()
     name = serializers.CharField()
     category = serializers.IntegerField(allow_null=True)
@@ -73,21 +73,21 @@ class ProductSerializer(serializers.Serializer[Any]):
     category_rank = serializers.IntegerField()
 
 
-class PeriodSerializer(serializers.Serializer[Any]):
+class DashboardPeriodSerializer(serializers.Serializer[Any]):
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         return {"from": serializers.DateField(), "to": serializers.DateField()}
 
 
 class DashboardSerializer(serializers.Serializer[Any]):
     currency = serializers.CharField()
-    period = PeriodSerializer()
-    kpis = KpisSerializer()
-    monthly_revenue = MonthSerializer(many=True)
-    category_breakdown = CategorySerializer(many=True)
-    top_products = ProductSerializer(many=True)
+    period = DashboardPeriodSerializer()
+    kpis = DashboardKpisSerializer()
+    monthly_revenue = DashboardMonthSerializer(many=True)
+    category_breakdown = DashboardCategorySerializer(many=True)
+    top_products = DashboardProductSerializer(many=True)
 
 
-class ShopRankSerializer(serializers.Serializer[Any]):
+class DashboardShopSerializer(serializers.Serializer[Any]):
     shop = serializers.IntegerField()
     name = serializers.CharField()
     revenue = MoneyField()
@@ -96,4 +96,4 @@ class ShopRankSerializer(serializers.Serializer[Any]):
 
 
 class MarketplaceDashboardSerializer(DashboardSerializer):
-    top_shops = ShopRankSerializer(many=True)
+    top_shops = DashboardShopSerializer(many=True)

@@ -549,4 +549,6 @@ def test_the_query_count_does_not_grow_with_orders_or_products(
     many = _queries_for_a_fresh_read(client, shop.pk)
 
     assert client.get(_url(shop.pk)).json()["kpis"]["orders"] == 8
-    assert few == many == 10
+    # the same statements whatever the history (the ranked products give the categories and
+    # the units sold too)
+    assert few == many == 8
