@@ -56,6 +56,10 @@ def alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[0] != "Z"
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_run(project: Path) -> tuple[subprocess.Popen[bytes], list[int]]:
     """run.sh in a process group of its own, once its three services (and their children)
     are up; returns it and every service pid."""
@@ -71,6 +75,9 @@ def start_run(project: Path) -> tuple[subprocess.Popen[bytes], list[int]]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        # A shell cannot trap a signal that was ignored when it started, and a suite started
+        # in the background inherits SIGINT ignored: give the script the terminal's default.
+        preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
