@@ -51,7 +51,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import psycopg
 import redis
 import requests
 from common import (
@@ -60,6 +59,7 @@ from common import (
     RESULTS,
     ROOT,
     connect,
+    create_database,
     database_url,
     manage,
     server,
@@ -345,22 +345,6 @@ def database_name(base_url: str) -> str:
     return f"{urlsplit(base_url).path.lstrip('/')}_bench_analytics"
 
 
-def create_database(base_url: str) -> str:
-    base_name = urlsplit(base_url).path.lstrip("/")
-    name = database_name(base_url)
-    with connect(database_url(base_url, "postgres")) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        for attempt in range(20):  # the template is busy while a test run clones it
-            try:
-                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{base_name}_template"')
-                break
-            except psycopg.errors.ObjectInUse:
-                if attempt == 19:
-                    raise
-                time.sleep(0.5)
-    return database_url(base_url, name)
-
-
 def seed(url: str, args: argparse.Namespace) -> float:
     parts = urlsplit(url)
     env = {**os.environ, "PGPASSWORD": parts.password or ""}
@@ -577,7 +561,7 @@ def main() -> int:
         print(f"== reusing {database_name(args.database_url)}", flush=True)
     else:
         print("== database and seed", flush=True)
-        url = create_database(args.database_url)
+        url = create_database(args.database_url, "bench_analytics")
         started = time.monotonic()
         manage(url, "migrate", "--noinput", "--verbosity", "0")
         migrate_seconds = time.monotonic() - started

@@ -39,6 +39,24 @@ def connect(url: str) -> psycopg.Connection:
     )
 
 
+def create_database(base_url: str, suffix: str) -> str:
+    """A fresh `<name>_<suffix>` database cloned from the test template (`<name>_template`,
+    which `make setup` migrates); its URL."""
+    base_name = urlsplit(base_url).path.lstrip("/")
+    name = f"{base_name}_{suffix}"
+    with connect(database_url(base_url, "postgres")) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for attempt in range(20):  # the template is busy while a test run clones it
+            try:
+                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{base_name}_template"')
+                break
+            except psycopg.errors.ObjectInUse:
+                if attempt == 19:
+                    raise
+                time.sleep(0.5)
+    return database_url(base_url, name)
+
+
 def manage(url: str, *args: str) -> None:
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.base"}
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)

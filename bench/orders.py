@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import psycopg
 import redis
 import requests
 from common import (
@@ -50,7 +49,7 @@ from common import (
     RESULTS,
     ROOT,
     connect,
-    database_url,
+    create_database,
     manage,
     server,
     summarize,
@@ -243,22 +242,6 @@ class Catalog:
 
 
 # --- Database and catalog --------------------------------------------------------------------
-
-
-def create_database(base_url: str) -> str:
-    base_name = urlsplit(base_url).path.lstrip("/")
-    name = f"{base_name}_bench_orders"
-    with connect(database_url(base_url, "postgres")) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        for attempt in range(20):  # the template is busy while a test run clones it
-            try:
-                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{base_name}_template"')
-                break
-            except psycopg.errors.ObjectInUse:
-                if attempt == 19:
-                    raise
-                time.sleep(0.5)
-    return database_url(base_url, name)
 
 
 def django_snippet(url: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -585,7 +568,7 @@ def main() -> int:
 
     started = time.monotonic()
     print("== database and catalog", flush=True)
-    url = create_database(args.database_url)
+    url = create_database(args.database_url, "bench_orders")
     manage(url, "migrate", "--noinput", "--verbosity", "0")
     manage(url, "seed_data", "--shops", str(args.shops), "--products", str(args.products))
     redis_forget(REDIS_URL)

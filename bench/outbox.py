@@ -41,10 +41,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import psycopg
 import redis
 from celery import Celery
-from common import DEFAULT_URL, PYTHON, RESULTS, ROOT, connect, database_url, manage
+from common import DEFAULT_URL, PYTHON, RESULTS, ROOT, connect, create_database, manage
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
@@ -124,22 +123,6 @@ SELECT gen_random_uuid(), 'email',
        'pending', 0, now(), now(), ''
   FROM generate_series(0, %(count)s - 1) AS g (i), o, e
 """
-
-
-def create_database(base_url: str) -> str:
-    base_name = urlsplit(base_url).path.lstrip("/")
-    name = f"{base_name}_bench_outbox"
-    with connect(database_url(base_url, "postgres")) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        for attempt in range(20):  # the template is busy while a test run clones it
-            try:
-                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{base_name}_template"')
-                break
-            except psycopg.errors.ObjectInUse:
-                if attempt == 19:
-                    raise
-                time.sleep(0.5)
-    return database_url(base_url, name)
 
 
 def app_env(url: str) -> dict[str, str]:
@@ -283,7 +266,7 @@ def main() -> int:
 
     started = time.monotonic()
     print("== database, catalog and orders", flush=True)
-    url = create_database(args.database_url)
+    url = create_database(args.database_url, "bench_outbox")
     manage(url, "migrate", "--noinput", "--verbosity", "0")
     manage(url, "seed_data", "--shops", str(args.shops), "--products", str(args.products))
     redis_forget(REDIS_URL)
