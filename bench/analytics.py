@@ -45,7 +45,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -55,12 +54,12 @@ import redis
 import requests
 from common import (
     DEFAULT_URL,
-    PYTHON,
     RESULTS,
     ROOT,
     connect,
     create_database,
     database_url,
+    django_snippet,
     manage,
     server,
     summarize,
@@ -465,21 +464,14 @@ def sql_phase(url: str, info: dict[str, Any], runs: int, jit: bool) -> dict[str,
 
 
 def tokens(url: str, owners: dict[str, int]) -> dict[str, str]:
-    with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "REDIS_URL": REDIS_URL,
-            "DJANGO_SETTINGS_MODULE": "config.settings.base",
-            "JWT_ACCESS_MINUTES": JWT_MINUTES,
-            "BENCH_PARAMS": json.dumps({"owners": owners}),
-            "BENCH_OUT": out.name,
-        }
-        subprocess.run(
-            [PYTHON, "manage.py", "shell", "--verbosity", "0", "-c", DJANGO_SNIPPET],
-            cwd=ROOT, env=env, check=True,
-        )  # fmt: skip
-        result: dict[str, str] = json.load(out)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": REDIS_URL,
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "JWT_ACCESS_MINUTES": JWT_MINUTES,
+    }
+    result: dict[str, str] = django_snippet(DJANGO_SNIPPET, env, {"owners": owners})
     return result
 
 

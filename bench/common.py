@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -55,6 +58,19 @@ def create_database(base_url: str, suffix: str) -> str:
                     raise
                 time.sleep(0.5)
     return database_url(base_url, name)
+
+
+def django_snippet(code: str, env: dict[str, str], params: dict[str, Any]) -> Any:
+    """Run `code` in `manage.py shell` with `env`; it reads `params` from the BENCH_PARAMS
+    environment variable (JSON) and writes its answer, as JSON, to the file BENCH_OUT names."""
+    with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
+        subprocess.run(
+            [PYTHON, "manage.py", "shell", "--verbosity", "0", "-c", code],
+            cwd=ROOT,
+            env={**env, "BENCH_PARAMS": json.dumps(params), "BENCH_OUT": out.name},
+            check=True,
+        )
+        return json.load(out)
 
 
 def manage(url: str, *args: str) -> None:

@@ -45,11 +45,10 @@ import redis
 import requests
 from common import (
     DEFAULT_URL,
-    PYTHON,
     RESULTS,
-    ROOT,
     connect,
     create_database,
+    django_snippet,
     manage,
     server,
     summarize,
@@ -244,29 +243,20 @@ class Catalog:
 # --- Database and catalog --------------------------------------------------------------------
 
 
-def django_snippet(url: str, params: dict[str, Any]) -> dict[str, Any]:
-    with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "REDIS_URL": REDIS_URL,
-            "DJANGO_SETTINGS_MODULE": "config.settings.base",
-            "JWT_ACCESS_MINUTES": JWT_MINUTES,
-            "BENCH_PARAMS": json.dumps(params),
-            "BENCH_OUT": out.name,
-        }
-        subprocess.run(
-            [PYTHON, "manage.py", "shell", "--verbosity", "0", "-c", DJANGO_SNIPPET],
-            cwd=ROOT,
-            env=env,
-            check=True,
-        )
-        result: dict[str, Any] = json.load(out)
+def run_snippet(url: str, params: dict[str, Any]) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": REDIS_URL,
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "JWT_ACCESS_MINUTES": JWT_MINUTES,
+    }
+    result: dict[str, Any] = django_snippet(DJANGO_SNIPPET, env, params)
     return result
 
 
 def prepare(url: str, args: argparse.Namespace) -> Catalog:
-    data = django_snippet(
+    data = run_snippet(
         url,
         {
             "mode": "prepare",
@@ -601,7 +591,7 @@ def main() -> int:
     print(f"   latency {http['latency']['all']}", flush=True)
 
     print("== pgbench (raw SQL)", flush=True)
-    django_snippet(url, {"mode": "restock", "stock": {str(k): v for k, v in start.items()}})
+    run_snippet(url, {"mode": "restock", "stock": {str(k): v for k, v in start.items()}})
     load_plan(url, plan)
     deadlocks_before = deadlocks(url)
     bench = run_pgbench(url, plan, catalog, args.clients, args.pgbench_jobs)

@@ -34,7 +34,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +42,16 @@ from urllib.parse import urlsplit
 
 import redis
 from celery import Celery
-from common import DEFAULT_URL, PYTHON, RESULTS, ROOT, connect, create_database, manage
+from common import (
+    DEFAULT_URL,
+    PYTHON,
+    RESULTS,
+    ROOT,
+    connect,
+    create_database,
+    django_snippet,
+    manage,
+)
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
@@ -139,21 +147,8 @@ def app_env(url: str) -> dict[str, str]:
 
 
 def prepare(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
-        env = {
-            **app_env(url),
-            "BENCH_PARAMS": json.dumps(
-                {"buyers": args.buyers, "orders": args.orders, "seed": args.seed}
-            ),
-            "BENCH_OUT": out.name,
-        }
-        subprocess.run(
-            [PYTHON, "manage.py", "shell", "--verbosity", "0", "-c", DJANGO_SNIPPET],
-            cwd=ROOT,
-            env=env,
-            check=True,
-        )
-        result: dict[str, Any] = json.load(out)
+    params = {"buyers": args.buyers, "orders": args.orders, "seed": args.seed}
+    result: dict[str, Any] = django_snippet(DJANGO_SNIPPET, app_env(url), params)
     return result
 
 
