@@ -22,44 +22,41 @@ def _generation_key(shop_id: int) -> str:
     return f"analytics:gen:{shop_id}"
 
 
-def shop_cached(shop_id: int, key: str, compute: Callable[[], T]) -> T:
-    """`compute()`'s answer for this shop and key, from the cache while the shop's revenue
-    has not changed and DASHBOARD_CACHE_SECONDS have not passed."""
+def _cached(full_key: Callable[[], str], compute: Callable[[], T]) -> T:
+    """`compute()`'s answer, kept under `full_key()` for DASHBOARD_CACHE_SECONDS. With Redis
+    unreachable, computed every time."""
     try:
-        generation = cache.get(_generation_key(shop_id), 0)
-        full_key = f"analytics:shop:{shop_id}:{generation}:{key}"
-        found = cache.get(full_key)
-    except Exception:  # Redis down: compute it
+        key = full_key()
+        found = cache.get(key)
+    except Exception:
         logger.warning("dashboard cache unreachable", exc_info=True)
         return compute()
     if found is not None:
         return found  # type: ignore[no-any-return]
     value = compute()
     try:
-        cache.set(full_key, value, timeout=settings.DASHBOARD_CACHE_SECONDS)
+        cache.set(key, value, timeout=settings.DASHBOARD_CACHE_SECONDS)
     except Exception:
         logger.warning("dashboard cache unreachable", exc_info=True)
     return value
+
+
+def shop_cached(shop_id: int, key: str, compute: Callable[[], T]) -> T:
+    """`compute()`'s answer for this shop and key, from the cache while the shop's revenue
+    has not changed and DASHBOARD_CACHE_SECONDS have not passed."""
+
+    def full_key() -> str:
+        generation = cache.get(_generation_key(shop_id), 0)
+        return f"analytics:shop:{shop_id}:{generation}:{key}"
+
+    return _cached(full_key, compute)
 
 
 def marketplace_cached(key: str, compute: Callable[[], T]) -> T:
     """`compute()`'s answer from the cache for DASHBOARD_CACHE_SECONDS. The marketplace's
     figures change with every sale anywhere, so they are not renewed by sales: they are at
     most that old."""
-    full_key = f"analytics:marketplace:{key}"
-    try:
-        found = cache.get(full_key)
-    except Exception:
-        logger.warning("dashboard cache unreachable", exc_info=True)
-        return compute()
-    if found is not None:
-        return found  # type: ignore[no-any-return]
-    value = compute()
-    try:
-        cache.set(full_key, value, timeout=settings.DASHBOARD_CACHE_SECONDS)
-    except Exception:
-        logger.warning("dashboard cache unreachable", exc_info=True)
-    return value
+    return _cached(lambda: f"analytics:marketplace:{key}", compute)
 
 
 def _renew(shop_ids: list[int]) -> None:
