@@ -1,16 +1,20 @@
-"""Keeping the shop x day rollup (`ShopDay`) current, and checking it.
+"""Keeping the rollups current, and checking them: each shop's days (`ShopDay`: revenue, orders,
+units, refunds) and each product's months (`ProductMonth`: revenue and units).
 
 Every change is applied as a delta with `INSERT ... ON CONFLICT DO UPDATE SET x = x + delta`,
 in the transaction of the payment or cancellation that causes it: concurrent transactions
-that touch the same shop's day wait for each other on that row and add up, whatever the
-order. The rows a transaction touches are taken in (shop, day) order, in one statement, at the
-end of the transaction (after the orders' own locks), so two such transactions cannot
+that touch the same row wait for each other on it and add up, whatever the order. The rows a
+transaction touches are taken at the end of the transaction (after the orders' own locks), in
+one statement: its shop-days in (shop, day) order, then its product-months in (shop, month,
+product) order (the product-months are written by the main statement, which reads the
+shop-days' CTE first). Every writer takes them in that order, so two such transactions cannot
 deadlock.
 
-The nightly check recomputes recent days from the orders and applies the difference, again as
-a delta computed and applied in one statement: a payment that commits meanwhile is in
-neither the recomputed figures nor the row the statement read, and its own delta lands on top
-of the correction, so the check never undoes a concurrent change."""
+The nightly check recomputes recent days (and their months) from the orders and applies the
+difference, again as a delta computed and applied in one statement per rollup, each in its own
+transaction: a payment that commits meanwhile is in neither the recomputed figures nor the row
+the statement read, and its own delta lands on top of the correction, so the check never undoes
+a concurrent change."""
 
 from __future__ import annotations
 
@@ -30,30 +34,47 @@ logger = logging.getLogger(__name__)
 # paid_at) counts as refunded (souk.analytics.selectors).
 
 _APPLY_SQL = """
-INSERT INTO analytics_shopday
-    (shop_id, day, revenue, orders, units, refunded, refunded_orders)
-SELECT o.shop_id, (o.paid_at AT TIME ZONE 'UTC')::date AS day,
-       sum(o.total) * %(revenue)s, count(*) * %(revenue)s,
-       sum(u.units) * %(revenue)s,
-       sum(o.total) * %(refunded)s, count(*) * %(refunded)s
+WITH days AS (
+    INSERT INTO analytics_shopday
+        (shop_id, day, revenue, orders, units, refunded, refunded_orders)
+    SELECT o.shop_id, (o.paid_at AT TIME ZONE 'UTC')::date AS day,
+           sum(o.total) * %(revenue)s, count(*) * %(revenue)s,
+           sum(u.units) * %(revenue)s,
+           sum(o.total) * %(refunded)s, count(*) * %(refunded)s
+    FROM orders_order o
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(sum(i.quantity), 0) AS units
+        FROM orders_orderitem i WHERE i.order_id = o.id
+    ) u
+    WHERE o.id = ANY(%(orders)s) AND o.paid_at IS NOT NULL
+    GROUP BY 1, 2
+    ORDER BY 1, 2
+    ON CONFLICT (shop_id, day) DO UPDATE SET
+        revenue = analytics_shopday.revenue + EXCLUDED.revenue,
+        orders = analytics_shopday.orders + EXCLUDED.orders,
+        units = analytics_shopday.units + EXCLUDED.units,
+        refunded = analytics_shopday.refunded + EXCLUDED.refunded,
+        refunded_orders = analytics_shopday.refunded_orders + EXCLUDED.refunded_orders
+    RETURNING 1
+)
+INSERT INTO analytics_productmonth (shop_id, month, product_id, revenue, units)
+SELECT o.shop_id, date_trunc('month', o.paid_at AT TIME ZONE 'UTC')::date AS month,
+       i.product_id, sum(i.net_total) * %(sign)s, sum(i.quantity) * %(sign)s
 FROM orders_order o
-CROSS JOIN LATERAL (
-    SELECT COALESCE(sum(i.quantity), 0) AS units FROM orders_orderitem i WHERE i.order_id = o.id
-) u
-WHERE o.id = ANY(%(orders)s) AND o.paid_at IS NOT NULL
-GROUP BY 1, 2
-ORDER BY 1, 2
-ON CONFLICT (shop_id, day) DO UPDATE SET
-    revenue = analytics_shopday.revenue + EXCLUDED.revenue,
-    orders = analytics_shopday.orders + EXCLUDED.orders,
-    units = analytics_shopday.units + EXCLUDED.units,
-    refunded = analytics_shopday.refunded + EXCLUDED.refunded,
-    refunded_orders = analytics_shopday.refunded_orders + EXCLUDED.refunded_orders
+JOIN orders_orderitem i ON i.order_id = o.id
+-- Reading the CTE's count first makes its shop-days locked before any product-month.
+WHERE (SELECT count(*) FROM days) >= 0
+  AND o.id = ANY(%(orders)s) AND o.paid_at IS NOT NULL
+GROUP BY 1, 2, 3
+ORDER BY 1, 2, 3
+ON CONFLICT (shop_id, month, product_id) DO UPDATE SET
+    revenue = analytics_productmonth.revenue + EXCLUDED.revenue,
+    units = analytics_productmonth.units + EXCLUDED.units
 """
 
-# What the rollup should hold for the days from %(since)s on, from the orders themselves
-# (`truth`), less what it holds (`kept`): the corrections, applied as deltas.
-_RECONCILE_SQL = """
+# What the shop x day rollup should hold for the days from %(since)s on, from the orders
+# themselves (`truth`), less what it holds (`kept`): the corrections, applied as deltas.
+_RECONCILE_DAYS_SQL = """
 WITH truth AS (
     SELECT o.shop_id, (o.paid_at AT TIME ZONE 'UTC')::date AS day,
            COALESCE(sum(o.total) FILTER (WHERE o.status <> 'cancelled'), 0) AS revenue,
@@ -98,6 +119,41 @@ applied AS (
 SELECT shop_id, day, revenue, refunded FROM drift ORDER BY shop_id, day
 """
 
+# The same for the product x month rollup, over the months from %(since)s's on.
+_RECONCILE_MONTHS_SQL = """
+WITH truth AS (
+    SELECT o.shop_id, date_trunc('month', o.paid_at AT TIME ZONE 'UTC')::date AS month,
+           i.product_id, sum(i.net_total) AS revenue, sum(i.quantity) AS units
+    FROM orders_order o
+    JOIN orders_orderitem i ON i.order_id = o.id
+    WHERE o.paid_at >= %(since)s
+      AND o.status IN ('paid', 'processing', 'shipped', 'delivered')
+    GROUP BY 1, 2, 3
+),
+kept AS (SELECT * FROM analytics_productmonth WHERE month >= %(since)s),
+drift AS (
+    SELECT * FROM (
+        SELECT COALESCE(t.shop_id, k.shop_id) AS shop_id, COALESCE(t.month, k.month) AS month,
+               COALESCE(t.product_id, k.product_id) AS product_id,
+               COALESCE(t.revenue, 0) - COALESCE(k.revenue, 0) AS revenue,
+               COALESCE(t.units, 0) - COALESCE(k.units, 0) AS units
+        FROM truth t
+        FULL JOIN kept k
+            ON k.shop_id = t.shop_id AND k.month = t.month AND k.product_id = t.product_id
+    ) d
+    WHERE revenue <> 0 OR units <> 0
+),
+applied AS (
+    INSERT INTO analytics_productmonth (shop_id, month, product_id, revenue, units)
+    SELECT * FROM drift
+    ORDER BY shop_id, month, product_id
+    ON CONFLICT (shop_id, month, product_id) DO UPDATE SET
+        revenue = analytics_productmonth.revenue + EXCLUDED.revenue,
+        units = analytics_productmonth.units + EXCLUDED.units
+)
+SELECT shop_id, month, product_id, revenue, units FROM drift ORDER BY shop_id, month, product_id
+"""
+
 
 def revenue_changed(*, orders: list[Order], event: str) -> None:
     """Handler of souk.orders.hooks.order_revenue_changed: the rollup moves with the orders in
@@ -113,27 +169,34 @@ def rollup_apply(*, orders: list[Order], event: str) -> None:
     if not ids or event not in ("paid", "cancelled"):
         return
     signs = {"revenue": 1, "refunded": 0} if event == "paid" else {"revenue": -1, "refunded": 1}
+    signs["sign"] = signs["revenue"]
     with connection.cursor() as cursor:
         cursor.execute(_APPLY_SQL, {**signs, "orders": ids})
 
 
+DRIFT_LOGGED = 20  # corrected rows logged one by one, per rollup; then a count
+
+
 @dataclass(frozen=True)
 class Reconciled:
-    """What a check found: the shop-days it corrected (0 when the rollup was right)."""
+    """What a check found: the shop-days and the product-months it corrected (0 when the
+    rollups were right)."""
 
     since: date
     corrected: int
+    corrected_months: int = 0
 
 
-def rollup_reconcile(*, days: int = 7) -> Reconciled:
-    """Recompute the last `days` days (and today) from the orders; correct and report any
-    drift."""
-    since = timezone.now().date() - timedelta(days=days)
+def rollup_reconcile(*, days: int | None = 7) -> Reconciled:
+    """Recompute the last `days` days (and today) from the orders, and the product months they
+    fall in (None: the whole history); correct and report any drift."""
+    since = date.min if days is None else timezone.now().date() - timedelta(days=days)
+    month = since.replace(day=1)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL TimeZone = 'UTC'")
-        cursor.execute(_RECONCILE_SQL, {"since": since, "since_day": since})
+        cursor.execute(_RECONCILE_DAYS_SQL, {"since": since, "since_day": since})
         drift = cursor.fetchall()
-    for shop_id, day, revenue, refunded in drift:
+    for shop_id, day, revenue, refunded in drift[:DRIFT_LOGGED]:
         logger.warning(
             "analytics rollup drift corrected: shop %s on %s, revenue %+.2f, refunded %+.2f",
             shop_id,
@@ -141,4 +204,25 @@ def rollup_reconcile(*, days: int = 7) -> Reconciled:
             revenue,
             refunded,
         )
-    return Reconciled(since=since, corrected=len(drift))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL TimeZone = 'UTC'")
+        cursor.execute(_RECONCILE_MONTHS_SQL, {"since": month})
+        months = cursor.fetchall()
+    for shop_id, first, product_id, revenue, units in months[:DRIFT_LOGGED]:
+        logger.warning(
+            "analytics rollup drift corrected: shop %s, product %s in %s, revenue %+.2f, units %+d",
+            shop_id,
+            product_id,
+            f"{first:%Y-%m}",
+            revenue,
+            units,
+        )
+    if len(drift) > DRIFT_LOGGED or len(months) > DRIFT_LOGGED:
+        logger.warning(
+            "analytics rollup drift corrected: %d shop-days and %d product-months in all "
+            "(the first %d of each logged)",
+            len(drift),
+            len(months),
+            DRIFT_LOGGED,
+        )
+    return Reconciled(since=since, corrected=len(drift), corrected_months=len(months))

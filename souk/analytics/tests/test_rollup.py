@@ -1,6 +1,7 @@
-"""The shop x day rollup (`ShopDay`): kept in the transaction of every payment and every
-cancellation after payment, checked by `rollup_reconcile`, rebuilt by the migration's backfill,
-and always equal to a recomputation from the orders."""
+"""The rollups (`ShopDay`, shop x day, and `ProductMonth`, product x month): kept in the
+transaction of every payment and every cancellation after payment, checked by
+`rollup_reconcile`, rebuilt by the migrations' backfills, and always equal to a recomputation
+from the orders."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from souk.analytics.models import ShopDay
+from souk.analytics.models import ProductMonth, ShopDay
 from souk.analytics.services.rollup import Reconciled, rollup_reconcile
 from souk.catalog.models import Variant
 from souk.core.tests.threads import run_together
@@ -73,6 +75,33 @@ def rollup(*, keep_empty: bool = False) -> dict[tuple[int, date], Figures]:
     if keep_empty:
         return rows
     return {key: figures for key, figures in rows.items() if figures != (ZERO, 0, 0, ZERO, 0)}
+
+
+def month_truth() -> dict[tuple[int, date, int], tuple[Decimal, int]]:
+    """The product x month rollup recomputed in Python: (shop, month, product) -> (revenue net
+    of discounts, units) of the lines of revenue orders."""
+    rows: dict[tuple[int, date, int], tuple[Decimal, int]] = {}
+    orders = Order.all_objects.filter(paid_at__isnull=False).prefetch_related("items")
+    for order in orders:
+        if order.status not in REVENUE_STATUSES:
+            continue
+        assert order.paid_at is not None
+        month = order.paid_at.astimezone(UTC).date().replace(day=1)
+        for item in order.items.all():
+            key = (order.shop_id, month, item.product_id)
+            revenue, units = rows.get(key, (ZERO, 0))
+            rows[key] = (revenue + item.net_total, units + item.quantity)
+    return rows
+
+
+def month_rollup(*, keep_empty: bool = False) -> dict[tuple[int, date, int], tuple[Decimal, int]]:
+    rows = {
+        (row.shop_id, row.month, row.product_id): (row.revenue, row.units)
+        for row in ProductMonth.objects.all()
+    }
+    if keep_empty:
+        return rows
+    return {key: figures for key, figures in rows.items() if figures != (ZERO, 0)}
 
 
 def today() -> date:
@@ -285,6 +314,12 @@ def test_the_rollup_equals_a_recomputation_after_a_mixed_history(
     expected = truth()
     assert len(expected) == 4  # two shops, two days
     assert rollup(keep_empty=True) == expected
+    months = month_truth()
+    assert {(shop_id, product) for shop_id, _, product in months} == {
+        (mug.product.shop_id, mug.product_id),
+        (rug.product.shop_id, rug.product_id),
+    }
+    assert month_rollup() == months
 
 
 # --- The nightly check -------------------------------------------------------------------------
@@ -299,11 +334,13 @@ def test_reconcile_on_a_correct_rollup_corrects_nothing(
     rug = stocked(product_factory, other, category, "99.99", "Rug")
     mixed_history(customer, other_customer, artisan, mug, rug)
     before = rollup(keep_empty=True)
+    months_before = month_rollup(keep_empty=True)
 
     result = rollup_reconcile(days=7)
 
-    assert result == Reconciled(since=today() - timedelta(days=7), corrected=0)
+    assert result == Reconciled(since=today() - timedelta(days=7), corrected=0, corrected_months=0)
     assert rollup(keep_empty=True) == before
+    assert month_rollup(keep_empty=True) == months_before
 
 
 @pytest.mark.django_db
@@ -356,6 +393,57 @@ def test_reconcile_corrects_exactly_the_drifted_shop_days_and_logs_each(
     assert rollup_reconcile(days=7).corrected == 0
 
 
+@pytest.mark.django_db
+def test_reconcile_corrects_exactly_the_drifted_product_months_and_logs_each(
+    customer, other_customer, artisan, shop, shop_factory, user_factory, product_factory, category,
+    caplog,
+):  # fmt: skip
+    other = shop_factory(owner=user_factory(role="artisan"))
+    mug = stocked(product_factory, shop, category, "20.00", "Mug")
+    rug = stocked(product_factory, other, category, "99.99", "Rug")
+    jug = stocked(product_factory, other, category, "5.00", "Jug")
+    mixed_history(customer, other_customer, artisan, mug, rug)
+    expected = month_truth()
+    this_month = today().replace(day=1)
+    last_year = date(this_month.year - 1, this_month.month, 1)
+    mug_month = (shop.pk, this_month, mug.product_id)
+    ProductMonth.objects.filter(product=mug.product, month=this_month).update(
+        revenue=F("revenue") + Decimal("1.50"), units=F("units") - 1
+    )
+    ProductMonth.objects.create(
+        shop=other, product=jug.product, month=this_month, revenue=Decimal("7.00"), units=2
+    )
+    # Older than the checked week's months: left alone.
+    ProductMonth.objects.create(
+        shop=other, product=jug.product, month=last_year, revenue=Decimal("3.00"), units=1
+    )
+
+    with caplog.at_level(logging.WARNING, logger="souk.analytics.services.rollup"):
+        result = rollup_reconcile(days=7)
+
+    assert (result.corrected, result.corrected_months) == (0, 2)
+    assert month_rollup() == {
+        **expected,
+        (other.pk, last_year, jug.product_id): (Decimal("3.00"), 1),
+    }
+    drifts = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "souk.analytics.services.rollup"
+    ]
+    assert sorted(drifts) == sorted(
+        [
+            f"analytics rollup drift corrected: shop {mug_month[0]}, product {mug.product_id} in "
+            f"{this_month:%Y-%m}, revenue -1.50, units +1",
+            f"analytics rollup drift corrected: shop {other.pk}, product {jug.product_id} in "
+            f"{this_month:%Y-%m}, revenue -7.00, units -2",
+        ]
+    )
+    assert rollup_reconcile(days=7) == Reconciled(
+        since=today() - timedelta(days=7), corrected=0, corrected_months=0
+    )
+
+
 # --- The migration's backfill ------------------------------------------------------------------
 
 
@@ -380,6 +468,28 @@ def test_the_migration_backfill_rebuilds_exactly_the_rollup(
         cursor.execute(migration.BACKFILL_SQL, {"since": "-infinity", "since_day": "-infinity"})
 
     assert rollup(keep_empty=True) == kept == truth()
+
+
+@pytest.mark.django_db
+def test_the_migration_backfill_rebuilds_exactly_the_product_months(
+    customer, other_customer, artisan, shop, shop_factory, user_factory, product_factory, category
+):
+    other = shop_factory(owner=user_factory(role="artisan"))
+    mug = stocked(product_factory, shop, category, "20.00", "Mug")
+    rug = stocked(product_factory, other, category, "99.99", "Rug")
+    with time_machine.travel(timezone.now() - timedelta(days=400), tick=False):
+        old = place_order(user=customer, lines=[(mug, 4)])
+        order_mark_paid(order_id=old.pk)
+    mixed_history(customer, other_customer, artisan, mug, rug)
+    kept = month_rollup()
+    assert len({month for _, month, _ in kept}) >= 2
+    ProductMonth.objects.all().delete()
+    migration = importlib.import_module("souk.analytics.migrations.0002_product_month")
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(migration.BACKFILL_SQL)
+
+    assert month_rollup(keep_empty=True) == kept == month_truth()
 
 
 # --- Concurrency -------------------------------------------------------------------------------
@@ -416,6 +526,10 @@ def test_many_orders_of_one_shop_paid_at_once_leave_the_rollup_exact(
     expected = {(shop.pk, today()): (Decimal("20.00") * units, 36, units, ZERO, 0)}
     assert truth() == expected
     assert rollup(keep_empty=True) == expected
+    this_month = today().replace(day=1)
+    assert month_rollup(keep_empty=True) == {
+        (shop.pk, this_month, mug.product_id): (Decimal("20.00") * units, units)
+    }
 
 
 @pytest.mark.django_db(transaction=True)
@@ -456,5 +570,83 @@ def test_a_reconcile_running_while_payments_commit_finds_and_leaves_no_drift(
     assert results[1:] == [10] * payers
     assert len(truth()) == 2
     assert rollup(keep_empty=True) == truth()
+    assert month_rollup(keep_empty=True) == month_truth()
+    assert len(month_truth()) == 2
     assert len(results[0]) >= 3
     assert set(results[0]) == {0}
+
+
+# --- The command -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_command_rebuilds_both_rollups_over_the_whole_history(
+    customer, other_customer, artisan, shop, shop_factory, user_factory, product_factory, category
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    other = shop_factory(owner=user_factory(role="artisan"))
+    mug = stocked(product_factory, shop, category, "20.00", "Mug")
+    rug = stocked(product_factory, other, category, "99.99", "Rug")
+    with time_machine.travel(timezone.now() - timedelta(days=400), tick=False):
+        old = place_order(user=customer, lines=[(mug, 4)])
+        order_mark_paid(order_id=old.pk)
+    mixed_history(customer, other_customer, artisan, mug, rug)
+    days, months = rollup(), month_rollup()
+    ShopDay.objects.all().delete()
+    ProductMonth.objects.all().delete()
+    out = StringIO()
+
+    since = today() - timedelta(days=7)
+    recent_days = {key: value for key, value in days.items() if key[1] >= since}
+    recent_months = {key: value for key, value in months.items() if key[1] >= since.replace(day=1)}
+    assert 0 < len(recent_days) < len(days)
+    assert 0 < len(recent_months) < len(months)
+
+    call_command("rollup_reconcile", "--days", "7", stdout=out)
+
+    assert (rollup(), month_rollup()) == (recent_days, recent_months)
+    assert out.getvalue().splitlines()[-1] == (
+        f"Checked from {since}: corrected {len(recent_days)} shop-days and "
+        f"{len(recent_months)} product-months."
+    )
+
+    call_command("rollup_reconcile", "--all", stdout=out)
+
+    assert rollup() == days == truth()
+    assert month_rollup() == months == month_truth()
+    assert out.getvalue().splitlines()[-1] == (
+        f"Checked from {date.min}: corrected {len(days) - len(recent_days)} shop-days and "
+        f"{len(months) - len(recent_months)} product-months."
+    )
+
+
+@pytest.mark.django_db
+def test_the_command_refuses_a_negative_number_of_days():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="--days must be 0 or more"):
+        call_command("rollup_reconcile", "--days", "-1")
+
+
+@pytest.mark.django_db
+def test_a_large_correction_logs_the_first_rows_and_a_count(
+    shop, shop_factory, user_factory, caplog, monkeypatch
+):
+    from souk.analytics.services import rollup as rollup_service
+
+    monkeypatch.setattr(rollup_service, "DRIFT_LOGGED", 2)
+    for offset in range(1, 5):
+        ShopDay.objects.create(shop=shop, day=today() - timedelta(days=offset), orders=1)
+
+    with caplog.at_level(logging.WARNING, logger="souk.analytics.services.rollup"):
+        assert rollup_reconcile(days=7).corrected == 4
+
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 3
+    assert messages[-1] == (
+        "analytics rollup drift corrected: 4 shop-days and 0 product-months in all "
+        "(the first 2 of each logged)"
+    )
