@@ -1,4 +1,11 @@
-"""A shop's dashboard, computed live from its orders and order lines.
+"""A shop's dashboard and the marketplace's.
+
+A shop's KPIs, months and customers are computed live from its orders (index-only, over the
+period's paid orders). Its categories and products come from the product x month rollup
+(`ProductMonth`) when the period is made of whole months (the default, the last 12 months,
+is), and live from the order lines otherwise: at a million lines, the live lines of the
+biggest shop take several times longer than its rollup rows (bench/ANALYTICS_SQL.md). The
+marketplace reads its KPIs, months and shops from the shop x day rollup (`ShopDay`).
 
 Money rules (API.md, "Notifications and analytics"):
 - revenue counts orders that are paid or later (paid, processing, shipped, delivered), by
@@ -23,8 +30,9 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, F, Max, Q, QuerySet, Sum, Window
 from django.db.models.functions import Rank, TruncMonth
+from django.utils import timezone
 
-from souk.analytics.models import ShopDay
+from souk.analytics.models import ProductMonth, ShopDay
 from souk.inventory.models import InventoryAlert
 from souk.orders.models import Order, OrderItem
 from souk.shops.models import Shop
@@ -62,6 +70,13 @@ class Period:
             days = calendar.monthrange(month.year, month.month)[1]
             month = month + timedelta(days=days)
         return months
+
+
+def whole_months(period: Period, today: date) -> bool:
+    """Whether the period is made of whole calendar months. A period reaching today (or
+    later) holds the current month whole: nothing has been paid after now."""
+    last_day = calendar.monthrange(period.end.year, period.end.month)[1]
+    return period.start.day == 1 and (period.end.day == last_day or period.end >= today)
 
 
 def default_period(today: date) -> Period:
@@ -112,58 +127,80 @@ def _people(shop: Shop | None, period: Period) -> dict[str, int]:
         _orders(shop, period)
         .filter(status__in=REVENUE_STATUSES)
         .values("customer_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by()
     )
     people = buyers.aggregate(customers=Count("customer_id"), repeat=Count("n", filter=Q(n__gte=2)))
     return {"customers": people["customers"] or 0, "repeat_customers": people["repeat"] or 0}
 
 
-def _kpis(shop: Shop, period: Period, items_sold: int) -> dict[str, Any]:
-    figures = _orders(shop, period).aggregate(
-        revenue=Sum("total", filter=Q(status__in=REVENUE_STATUSES)),
-        orders=Count("id", filter=Q(status__in=REVENUE_STATUSES)),
-        refunded=Sum("total", filter=Q(status=Order.Status.CANCELLED)),
-    )
-    revenue, orders = _money(figures["revenue"]), figures["orders"]
+def _kpis(shop: Shop, period: Period, months: list[dict[str, Any]]) -> dict[str, Any]:
+    revenue = sum((row["revenue"] for row in months), ZERO)
+    orders = sum(row["orders"] for row in months)
     average = (revenue / orders).quantize(CENT, rounding=ROUND_HALF_UP) if orders else ZERO
     return {
         "revenue": revenue,
         "orders": orders,
         "average_order_value": average,
-        "items_sold": items_sold,
         **_people(shop, period),
-        "refunded": _money(figures["refunded"]),
+        "refunded": sum((row["refunded"] for row in months), ZERO),
         "low_stock_count": InventoryAlert.objects.filter(
             shop=shop, resolved_at__isnull=True
         ).count(),
     }
 
 
-def _monthly(shop: Shop, period: Period) -> list[dict[str, Any]]:
+def _shop_months(shop: Shop, period: Period) -> list[dict[str, Any]]:
+    """The period's months with their revenue, revenue orders and refunds (one pass over the
+    shop's orders paid in the period)."""
     rows = (
         _orders(shop, period)
-        .filter(status__in=REVENUE_STATUSES)
+        .filter(status__in=(*REVENUE_STATUSES, Order.Status.CANCELLED))
         .annotate(month=TruncMonth("paid_at", tzinfo=UTC))
         .values("month")
-        .annotate(revenue=Sum("total"), orders=Count("id"))
+        .annotate(
+            revenue=Sum("total", filter=Q(status__in=REVENUE_STATUSES)),
+            orders=Count("status", filter=Q(status__in=REVENUE_STATUSES)),  # index-only
+            refunded=Sum("total", filter=Q(status=Order.Status.CANCELLED)),
+        )
         .order_by("month")
     )
-    return _money_months([{**row, "month": row["month"].date()} for row in rows], period)
+    found = {row["month"].date(): row for row in rows}
+    return [
+        {
+            "month": month,
+            "revenue": _money(found[month]["revenue"]) if month in found else ZERO,
+            "orders": found[month]["orders"] if month in found else 0,
+            "refunded": _money(found[month]["refunded"]) if month in found else ZERO,
+        }
+        for month in period.months()
+    ]
 
 
 def _ranked_products(shop: Shop | None, period: Period) -> list[dict[str, Any]]:
     """Every product sold in the period with its revenue (net), units and both ranks, best
-    first: one pass over the order lines, which the categories and the units sold are summed
-    from as well."""
-    rows = (
-        _lines(shop, period)
-        .values("product_id", "product__category_id")
-        .annotate(
+    first, in one statement: from the product x month rollup over whole months, from the order
+    lines otherwise. The categories and the units sold are summed from it as well."""
+    rows: QuerySet[Any]
+    if whole_months(period, timezone.now().date()):
+        months = ProductMonth.objects.filter(month__gte=period.start, month__lte=period.end)
+        rows = (
+            (months if shop is None else months.filter(shop=shop))
+            .values("product_id", "product__category_id")
+            .annotate(revenue=Sum("revenue"), units=Sum("units"))
+            # Products whose sales were all cancelled after payment keep rows with 0 units.
+            .filter(units__gt=0)
+        )
+    else:
+        rows = (
+            _lines(shop, period)
+            .values("product_id", "product__category_id")
+            .annotate(revenue=Sum("net_total"), units=Sum("quantity"))
+        )
+    ranked = (
+        rows.annotate(
             name=Max("product__name"),
             category_name=Max("product__category__name"),
-            revenue=Sum("net_total"),
-            units=Sum("quantity"),
         )
         .annotate(
             rank=Window(Rank(), order_by=F("revenue").desc()),
@@ -173,7 +210,7 @@ def _ranked_products(shop: Shop | None, period: Period) -> list[dict[str, Any]]:
         )
         .order_by("rank", "product_id")
     )
-    return [dict(row) for row in rows]
+    return [dict(row) for row in ranked]
 
 
 def _categories(products: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -209,14 +246,23 @@ def _top_products(products: list[dict[str, Any]], limit: int) -> list[dict[str, 
 def shop_dashboard(*, shop: Shop, period: Period, top: int = TOP_PRODUCTS) -> dict[str, Any]:
     """The dashboard of `shop` over `period` (API.md shape; money as Decimal)."""
     products = _ranked_products(shop, period)
+    months = _shop_months(shop, period)
+    kpis = _kpis(shop, period, months)
     return {
         "currency": settings.CURRENCY,
         "period": {"from": period.start, "to": period.end},
-        "kpis": _kpis(shop, period, items_sold=sum(row["units"] for row in products)),
-        "monthly_revenue": _monthly(shop, period),
+        "kpis": {**kpis, "items_sold": sum(row["units"] for row in products)},
+        "monthly_revenue": [
+            {"month": row["month"].strftime("%Y-%m"), **_pick(row, "revenue", "orders")}
+            for row in months
+        ],
         "category_breakdown": _categories(products),
         "top_products": _top_products(products, top),
     }
+
+
+def _pick(row: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {key: row[key] for key in keys}
 
 
 def _days(period: Period) -> QuerySet[ShopDay]:

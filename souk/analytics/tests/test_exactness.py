@@ -1,6 +1,8 @@
 """Every figure of a shop's dashboard against a plain Python computation over the same rows: a
 generated history of orders (with coupons, payments at dates in and out of the period, moves
-forward, cancellations after payment, expiries, soft deletions) for one shop."""
+forward, cancellations after payment, expiries, soft deletions) for one shop. Over a period of
+whole months the products come from the product x month rollup, over any other from the order
+lines: both are checked."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from fractions import Fraction
 from typing import Any, cast
 
 import pytest
+import time_machine
 from django.db import transaction
 from django.utils import timezone
 from hypothesis import given, settings
@@ -33,10 +36,14 @@ from souk.orders.tests.factories import make_coupon, place_order
 from souk.shops.models import Shop
 from souk.shops.tests.factories import ShopFactory
 
-PERIOD = selectors.Period(start=date(2025, 2, 10), end=date(2025, 5, 20))
-SINCE = datetime(2025, 2, 10, tzinfo=UTC)
-UNTIL = datetime(2025, 5, 21, tzinfo=UTC)  # excluded
-EDGES = [SINCE, SINCE - timedelta(microseconds=1), UNTIL, UNTIL - timedelta(microseconds=1)]
+PARTIAL = selectors.Period(start=date(2025, 2, 10), end=date(2025, 5, 20))
+WHOLE = selectors.Period(start=date(2025, 2, 1), end=date(2025, 5, 31))
+EDGES = [
+    edge + shift
+    for period in (PARTIAL, WHOLE)
+    for edge in (period.since, period.until)  # until is excluded
+    for shift in (timedelta(0), -timedelta(microseconds=1))
+]
 CENT = Decimal("0.01")
 PRICES = ["5.00", "7.25", "10.00", "12.35", "19.99"]
 FATES = [
@@ -137,8 +144,8 @@ def _live(order: Order, spec: dict[str, Any], owner: Any) -> None:
     elif fate == "cancelled_unpaid":
         order_cancel(order_id=order.pk, actor=order.customer)
     elif fate != "pending":
-        assert order_mark_paid(order_id=order.pk)
-        Order.all_objects.filter(pk=order.pk).update(paid_at=spec["paid_at"])
+        with time_machine.travel(spec["paid_at"], tick=False):
+            assert order_mark_paid(order_id=order.pk)
         for status in FORWARD.get(fate, []):
             order_transition(order_id=order.pk, status=status, actor=owner)
         if fate == "cancelled":
@@ -148,13 +155,13 @@ def _live(order: Order, spec: dict[str, Any], owner: Any) -> None:
 # --- the plain computation ---------------------------------------------------------------------
 
 
-def _in_period(order: Order) -> bool:
-    return order.paid_at is not None and SINCE <= order.paid_at < UNTIL
+def _in_period(order: Order, period: selectors.Period) -> bool:
+    return order.paid_at is not None and period.since <= order.paid_at < period.until
 
 
-def _months() -> list[str]:
-    months, year, month = [], PERIOD.start.year, PERIOD.start.month
-    while (year, month) <= (PERIOD.end.year, PERIOD.end.month):
+def _months(period: selectors.Period) -> list[str]:
+    months, year, month = [], period.start.year, period.start.month
+    while (year, month) <= (period.end.year, period.end.month):
         months.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months
@@ -178,9 +185,9 @@ def _rank(value: Decimal, values: list[Decimal]) -> int:
     return 1 + sum(1 for other in values if other > value)
 
 
-def _expected(shop: Any) -> dict[str, Any]:
+def _expected(shop: Any, period: selectors.Period) -> dict[str, Any]:
     orders = list(Order.all_objects.filter(shop=shop))
-    counted = [o for o in orders if o.status in REVENUE and _in_period(o)]
+    counted = [o for o in orders if o.status in REVENUE and _in_period(o, period)]
     ids = {o.pk for o in counted}
     lines = [
         line
@@ -201,7 +208,7 @@ def _expected(shop: Any) -> dict[str, Any]:
         "customers": len(per_customer),
         "repeat_customers": sum(1 for n in per_customer.values() if n >= 2),
         "refunded": sum(
-            (o.total for o in orders if o.status == "cancelled" and _in_period(o)),
+            (o.total for o in orders if o.status == "cancelled" and _in_period(o, period)),
             Decimal("0.00"),
         ),
         "low_stock_count": InventoryAlert.objects.filter(shop=shop, resolved_at=None).count(),
@@ -216,7 +223,7 @@ def _expected(shop: Any) -> dict[str, Any]:
             "revenue": sum((o.total for o in by_month[month]), Decimal("0.00")),
             "orders": len(by_month[month]),
         }
-        for month in _months()
+        for month in _months(period)
     ]
     return {"kpis": kpis, "monthly_revenue": monthly, **_by_product(lines)}
 
@@ -283,23 +290,25 @@ def _plain(value: Any) -> Any:
 # --- the test ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("period", [PARTIAL, WHOLE], ids=["lines", "rollup"])
 @pytest.mark.django_db
 @settings(max_examples=25, deadline=None)
 @given(history=histories())
-def test_every_figure_of_the_dashboard_matches_a_plain_computation(history):
+def test_every_figure_of_the_dashboard_matches_a_plain_computation(period, history):
+    assert selectors.whole_months(period, timezone.now().date()) == (period is WHOLE)
     with transaction.atomic():
         shop = _make_history(history)
-        expected = _expected(shop)
+        expected = _expected(shop, period)
 
-        dashboard = selectors.shop_dashboard(shop=shop, period=PERIOD, top=100)
-        top_three = selectors.shop_dashboard(shop=shop, period=PERIOD, top=3)["top_products"]
+        dashboard = selectors.shop_dashboard(shop=shop, period=period, top=100)
+        top_three = selectors.shop_dashboard(shop=shop, period=period, top=3)["top_products"]
 
         assert _plain(dashboard["kpis"]) == _plain(expected["kpis"])
         assert _plain(dashboard["monthly_revenue"]) == _plain(expected["monthly_revenue"])
         assert _plain(dashboard["category_breakdown"]) == _plain(expected["category_breakdown"])
         assert _plain(dashboard["top_products"]) == _plain(expected["top_products"])
         assert _plain(top_three) == _plain(expected["top_products"][:3])
-        assert dashboard["period"] == {"from": PERIOD.start, "to": PERIOD.end}
+        assert dashboard["period"] == {"from": period.start, "to": period.end}
         categories = dashboard["category_breakdown"]
         assert (
             sum((row["revenue"] for row in categories), Decimal("0.00"))
