@@ -155,6 +155,8 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# The marketplace dashboard's default period is computed ahead this often (Analytics below).
+DASHBOARD_REFRESH_SECONDS = env.float("DASHBOARD_REFRESH_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE = {
     "accounts.prune-expired-otp-codes": {
         "task": "souk.accounts.tasks.otp_codes_prune",
@@ -183,6 +185,12 @@ CELERY_BEAT_SCHEDULE = {
     "notifications.prune-outbox": {
         "task": "souk.notifications.tasks.outbox_prune",
         "schedule": crontab(hour=3, minute=15),
+    },
+    "analytics.refresh-marketplace-dashboard": {
+        "task": "souk.analytics.tasks.marketplace_refresh",
+        "schedule": DASHBOARD_REFRESH_SECONDS,
+        # A refresh that could not run in time is replaced by the next one.
+        "options": {"expires": DASHBOARD_REFRESH_SECONDS},
     },
     "analytics.reconcile-rollup": {
         "task": "souk.analytics.tasks.rollup_reconcile",

@@ -1,6 +1,7 @@
 """Dashboards are cached briefly (DASHBOARD_CACHE_SECONDS). Each shop has a cache generation
 that a change of its revenue (an order paid, or cancelled after payment) renews after its
-commit, so the next read of that shop's dashboard is computed afresh."""
+commit, so the next read of that shop's dashboard is computed afresh. The marketplace's copy of
+the default period is replaced by a periodic job before it expires."""
 
 from __future__ import annotations
 
@@ -41,6 +42,10 @@ def _cached(full_key: Callable[[], str], compute: Callable[[], T]) -> T:
     return value
 
 
+def _marketplace_key(key: str) -> str:
+    return f"analytics:marketplace:{key}"
+
+
 def shop_cached(shop_id: int, key: str, compute: Callable[[], T]) -> T:
     """`compute()`'s answer for this shop and key, from the cache while the shop's revenue
     has not changed and DASHBOARD_CACHE_SECONDS have not passed."""
@@ -56,7 +61,15 @@ def marketplace_cached(key: str, compute: Callable[[], T]) -> T:
     """`compute()`'s answer from the cache for DASHBOARD_CACHE_SECONDS. The marketplace's
     figures change with every sale anywhere, so they are not renewed by sales: they are at
     most that old."""
-    return _cached(lambda: f"analytics:marketplace:{key}", compute)
+    return _cached(lambda: _marketplace_key(key), compute)
+
+
+def marketplace_store(key: str, value: object) -> None:
+    """Replace the marketplace's cached copy under `key` (kept DASHBOARD_CACHE_SECONDS)."""
+    try:
+        cache.set(_marketplace_key(key), value, timeout=settings.DASHBOARD_CACHE_SECONDS)
+    except Exception:
+        logger.warning("dashboard cache unreachable", exc_info=True)
 
 
 def _renew(shop_ids: list[int]) -> None:

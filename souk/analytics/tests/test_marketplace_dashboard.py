@@ -431,3 +431,45 @@ def test_without_the_cache_a_new_paid_order_shows_at_once(
 
     body = client.get(URL).json()
     assert (body["kpis"]["revenue"], body["kpis"]["orders"]) == ("142.00", 5)
+
+
+def test_the_refresh_job_computes_the_default_period_ahead_so_no_read_waits(
+    client_for, admin_user, customer, market
+):
+    from souk.analytics.tasks import marketplace_refresh_task
+
+    client = client_for(admin_user)
+    marketplace_refresh_task.delay()  # eager in tests: the job as beat runs it
+    with CaptureQueriesContext(connection) as read:
+        body = client.get(URL).json()
+    assert rollup_reads(read) == 0
+    assert body["kpis"]["revenue"] == "122.00"
+
+    pay_a_new_order(market, customer)
+    marketplace_refresh_task.delay()
+
+    with CaptureQueriesContext(connection) as read:
+        body = client.get(URL).json()
+    assert rollup_reads(read) == 0
+    assert (body["kpis"]["revenue"], body["kpis"]["orders"]) == ("142.00", 5)
+
+
+def test_the_refresh_runs_more_often_than_the_cached_copy_expires(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["analytics.refresh-marketplace-dashboard"]
+    assert entry["task"] == "souk.analytics.tasks.marketplace_refresh"
+    assert 0 < entry["schedule"] < settings.DASHBOARD_CACHE_SECONDS
+
+
+def test_every_top_reads_one_cached_copy(client_for, admin_user, market):
+    client = client_for(admin_user)
+    whole = client.get(URL, {"top": 100}).json()
+    assert len(whole["top_products"]) > 1
+    assert len(whole["top_shops"]) > 1
+
+    with CaptureQueriesContext(connection) as read:
+        one = client.get(URL, {"top": 1}).json()
+
+    assert rollup_reads(read) == 0
+    assert one["top_products"] == whole["top_products"][:1]
+    assert one["top_shops"] == whole["top_shops"][:1]
+    assert one["kpis"] == whole["kpis"]
