@@ -24,8 +24,13 @@ gunicorn of the tree, the stock put back before each flow:
 
 Both send an Idempotency-Key on the request that places the order (not with
 --no-idempotency-key). A client never works on two orders of the same buyer at once (a buyer
-has one cart). --rounds N repeats the HTTP phase, alternating which tree goes first. pgbench
-runs once, on the working tree's database.
+has one cart). Reported per flow: orders/s (orders the 201s created per wall-clock second),
+requests/s, latency per planned order (all of its requests) and per route, the server's CPU
+time per order (gunicorn master and workers, from /proc) and each worker's RSS at the end.
+--rounds N repeats the HTTP phase, the baseline first in even rounds (from 0) and the working
+tree first in odd ones; reported with the ratios working tree / baseline per round and their
+mean. pgbench runs once, on the working tree's database, against which the working tree's
+orders/s is set.
 
 Fails (exit 1) on any 5xx or transport error, deadlock, oversell, stock that disagrees with
 the orders or the ledger, a refused cold order, or a cart left with lines, in any tree, round or
