@@ -15,7 +15,8 @@ help:
 	@echo "make format   apply ruff formatting and fixes"
 	@echo "make lock     re-resolve requirements/*.lock from pyproject.toml"
 	@echo "make bench-discovery  discovery benchmark at 10k and 1M products (bench/README.md)"
-	@echo "make bench-orders  orders benchmark: HTTP against pgbench (bench/README.md)"
+	@echo "make bench-orders  orders benchmark: direct and cart-checkout flows over HTTP against pgbench;"
+	@echo "                   BENCH_ARGS='--baseline main --rounds 2' compares with a commit, '--profile' profiles (bench/README.md)"
 
 install: $(VENV)/.installed
 
