@@ -7,6 +7,7 @@ from config.celery import app
 
 REGISTERED = {
     "souk.accounts.tasks.otp_codes_prune",
+    "souk.analytics.tasks.marketplace_refresh",
     "souk.analytics.tasks.rollup_reconcile",
     "souk.accounts.tasks.otp_send",
     "souk.catalog.tasks.category_products_reindex",
@@ -36,6 +37,7 @@ def test_every_scheduled_task_is_registered():
 
     assert scheduled == {
         "souk.accounts.tasks.otp_codes_prune",
+        "souk.analytics.tasks.marketplace_refresh",
         "souk.analytics.tasks.rollup_reconcile",
         "souk.catalog.tasks.discovery_maps_rebuild",
         "souk.core.tasks.idempotency_prune",
