@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
@@ -66,7 +65,6 @@ def test_a_100k_outbox_drains_one_batch_at_a_time_each_message_sent_once(
             outbox_selects.append(sql)
         return execute(sql, *args)
 
-    started = time.monotonic()
     with connection.execute_wrapper(watch):
         # The first run, with every message pending, traced (tracing slows Python down a few
         # times over, so the rest of the drain runs untraced).
@@ -78,7 +76,6 @@ def test_a_100k_outbox_drains_one_batch_at_a_time_each_message_sent_once(
             tracemalloc.stop()
         while runs[-1].more:
             runs.append(outbox_dispatch())
-    seconds = time.monotonic() - started
 
     assert sum(run.sent for run in runs) == MESSAGES
     assert sum(run.retried + run.dead + run.skipped for run in runs) == 0
@@ -95,4 +92,3 @@ def test_a_100k_outbox_drains_one_batch_at_a_time_each_message_sent_once(
     assert [sql for sql in outbox_selects if not sql.endswith(claim_end)] == []
     assert runs[0].sent > 0
     assert peak < PEAK_BYTES, peak
-    assert seconds < 60, seconds
