@@ -181,6 +181,19 @@ def lock_rows(
     return list(locking[:limit] if limit is not None else locking)
 
 
+def lock_raw(label: str, sql: str, params: Any) -> list[tuple[Any, ...]]:
+    """Lock rows of the model `label` with a hand-written statement (it ends in `ORDER BY
+    <primary key> FOR NO KEY UPDATE OF <its table>`): the rows it returns. For the hot paths
+    where one statement must lock and read what several queries would. Inside a lock plan and
+    a transaction."""
+    _record(label)
+    lock_timeout_set()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    return rows
+
+
 def lock_first(source: QuerySet[M], *, of_self: bool = True) -> M | None:
     """Lock the first row of `source` in its own ordering (one row, so no order to keep
     among its rows); None if there is none. Inside a lock plan and a transaction."""

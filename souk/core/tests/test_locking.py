@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import re
 from importlib import import_module
 from importlib.util import find_spec
 from pathlib import Path
@@ -42,6 +43,21 @@ def _select_for_update_calls(path: Path) -> list[int]:
     ]
 
 
+ROW_LOCK_SQL = re.compile(r"\bFOR\s+(NO\s+KEY\s+UPDATE|UPDATE|SHARE|KEY\s+SHARE)\b")
+
+
+def _row_locking_sql(path: Path) -> list[int]:
+    """Lines of string literals that lock rows in hand-written SQL."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and ROW_LOCK_SQL.search(node.value)
+    ]
+
+
 def _lock_modules() -> list[str]:
     found = []
     for config in apps.get_app_configs():
@@ -61,10 +77,17 @@ def test_rows_are_locked_only_in_lock_modules():
     outside = {
         str(path.relative_to(SOUK)): lines
         for path in sources
-        if (lines := _select_for_update_calls(path))
+        if (lines := _select_for_update_calls(path) + _row_locking_sql(path))
     }
 
     assert outside == {}
+
+
+def test_the_scan_finds_row_locks_in_hand_written_sql(tmp_path):
+    source = tmp_path / "service.py"
+    source.write_text('SQL = """\nSELECT id FROM t\nORDER BY id\nFOR NO KEY UPDATE OF t\n"""\n')
+
+    assert _row_locking_sql(source) == [1]
 
 
 def test_every_lock_plan_follows_the_global_order():

@@ -1,27 +1,26 @@
 """Low-stock alerts: one alert when a variant falls to LOW_STOCK_THRESHOLD or below, none
 repeated while it stays low, resolved when it rises above again.
 
-The database guarantees one unresolved alert per variant (a partial unique index); Redis
-keeps a note of which variants have one, so most stock changes skip the insert attempt. The
-note is written after commit; if Redis is unreachable the database alone decides.
+The database guarantees one unresolved alert per variant (a partial unique index). A stock
+change reads whether each variant has one in the same statement that locks the variants
+(`souk.inventory.locks.variants_lock`), so a change that leaves a variant's alert as it is
+(the common case: a sale that leaves the stock high, or a low variant whose alert is already
+raised) writes nothing here.
 
 A member or administrator may dismiss an alert they have handled: it is resolved (and marked
-dismissed, by whom and when) and its note is cleared, so that the next fall of that variant
-raises a new alert. Until such a fall, neither a change that leaves the stock low (a small
-restock) nor the hourly rescan raises it again.
+dismissed, by whom and when), so that the next fall of that variant raises a new alert. Until
+such a fall, neither a change that leaves the stock low (a small restock) nor the hourly
+rescan raises it again.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
-from redis.exceptions import RedisError
 
 from souk.accounts.models import User
 from souk.catalog.models import Variant
@@ -31,34 +30,6 @@ from souk.inventory.locks import alert_active_lock
 from souk.inventory.models import InventoryAlert
 from souk.inventory.policy import may_manage_stock
 from souk.inventory.services.caches import inventory_changed
-
-logger = logging.getLogger(__name__)
-
-
-def _flag_key(variant_id: int) -> str:
-    return f"inventory:alert:{variant_id}"
-
-
-def _flagged(variant_ids: list[int]) -> set[int]:
-    if not variant_ids:
-        return set()
-    try:
-        found = cache.get_many([_flag_key(vid) for vid in variant_ids])
-    except RedisError as exc:
-        logger.warning("alert dedupe cache unavailable: %s", exc)
-        return set()
-    return {vid for vid in variant_ids if _flag_key(vid) in found}
-
-
-def _set_flags(variant_ids: list[int], raised: bool) -> None:
-    try:
-        if raised:
-            cache.set_many({_flag_key(vid): 1 for vid in variant_ids}, timeout=None)
-        else:
-            cache.delete_many([_flag_key(vid) for vid in variant_ids])
-    except RedisError as exc:
-        logger.warning("alert dedupe cache unavailable: %s", exc)
-
 
 # A standing dismissal: an alert of the variant was dismissed and its stock has not fallen
 # since. The variant is handled, and nothing short of a new fall raises another alert for it
@@ -87,19 +58,26 @@ SELECT (SELECT id FROM raised), (SELECT dismissed FROM handled)
 """
 
 
-def alerts_update(*, variants: Iterable[Variant]) -> list[int]:
+def alerts_update(*, variants: Iterable[Variant], alerted: set[int] | None = None) -> list[int]:
     """Raise or resolve alerts after the stock of `variants` changed (their `quantity` is the
-    new stock). Inside the stock transaction. Returns ids of newly raised alerts."""
+    new stock). Inside the stock transaction, with the variants locked. `alerted`: the ids of
+    those with an unresolved alert, read under the lock; None when not known (then the
+    database decides for every one). Returns ids of newly raised alerts."""
     threshold = settings.LOW_STOCK_THRESHOLD
-    low = [v for v in variants if v.quantity <= threshold and v.deleted_at is None]
-    high = [v.pk for v in variants if v.quantity > threshold]
+    raised_before = alerted if alerted is not None else set()
+    low = [
+        v
+        for v in variants
+        if v.quantity <= threshold and v.deleted_at is None and v.pk not in raised_before
+    ]
+    high = [
+        v.pk
+        for v in variants
+        if v.quantity > threshold and (alerted is None or v.pk in raised_before)
+    ]
     raised: list[int] = []
-    already = _flagged([v.pk for v in low])
-    handled: list[int] = []  # low, but dismissed and not fallen since: no alert, no note
     with connection.cursor() as cursor:
         for variant in low:
-            if variant.pk in already:
-                continue
             cursor.execute(
                 _RAISE,
                 {
@@ -109,20 +87,13 @@ def alerts_update(*, variants: Iterable[Variant]) -> list[int]:
                     "threshold": threshold,
                 },
             )
-            alert_id, dismissed = cursor.fetchone()
+            alert_id, _dismissed = cursor.fetchone()
             if alert_id is not None:
                 raised.append(alert_id)
-            elif dismissed:
-                handled.append(variant.pk)
     if high:
         InventoryAlert.objects.filter(variant_id__in=high, resolved_at__isnull=True).update(
             resolved_at=timezone.now()
         )
-    low_ids = [v.pk for v in low if v.pk not in handled]
-    if low_ids:
-        transaction.on_commit(lambda: _set_flags(low_ids, raised=True), robust=True)
-    if high:
-        transaction.on_commit(lambda: _set_flags(high, raised=False), robust=True)
     if raised:
         low_stock_raised.handler(alert_ids=raised)
     return raised
@@ -174,9 +145,6 @@ def alerts_rescan() -> Rescan:
         )
         resolved = cursor.fetchall()
         resolved_shops = [row[0] for row in resolved]
-        resolved_variants = [row[1] for row in resolved]
-        if resolved_variants:  # else their dedupe notes would hide their next fall
-            transaction.on_commit(lambda: _set_flags(resolved_variants, raised=False), robust=True)
         if raised:
             low_stock_raised.handler(alert_ids=raised)
         raised_shops = InventoryAlert.objects.filter(pk__in=raised).values_list(
@@ -188,8 +156,8 @@ def alerts_rescan() -> Rescan:
 
 def alert_dismiss(*, actor: User, alert_id: int) -> InventoryAlert:
     """Dismiss an active alert that `actor` (a member of its shop, or an administrator) has
-    handled: it is kept, resolved and marked dismissed; its dedupe note goes after commit, so
-    the variant's next fall raises a new alert. An alert the actor cannot see, or one already
+    handled: it is kept, resolved and marked dismissed, and the variant's next fall raises a new
+    alert. An alert the actor cannot see, or one already
     resolved, is 404."""
     with transaction.atomic():
         alert = alert_active_lock(alert_id=alert_id)
@@ -198,7 +166,5 @@ def alert_dismiss(*, actor: User, alert_id: int) -> InventoryAlert:
         alert.resolved_at = alert.dismissed_at = timezone.now()
         alert.dismissed_by = actor
         alert.save(update_fields=["resolved_at", "dismissed_at", "dismissed_by"])
-        variant_ids = [alert.variant_id]
-        transaction.on_commit(lambda: _set_flags(variant_ids, raised=False), robust=True)
         inventory_changed(shop_ids=[alert.shop_id])
     return alert

@@ -13,13 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.utils import timezone
 
 from souk.accounts.models import User
 from souk.catalog.models import Variant
 from souk.core.exceptions import DomainError
-from souk.inventory.locks import variants_lock
+from souk.inventory.locks import LockedVariants, variants_lock
 from souk.inventory.models import StockMovement
 from souk.inventory.services.alerts import alerts_update
 from souk.inventory.services.caches import inventory_changed
@@ -71,6 +71,25 @@ def stock_shortages(
     return short
 
 
+# The quantities and their ledger rows, in one statement: each variant's change is applied
+# with `quantity = quantity + delta` (the variants are locked) and recorded with the quantity
+# it left.
+_APPLY_SQL = """
+WITH changed AS (
+    UPDATE catalog_variant v SET quantity = v.quantity + c.delta
+    FROM unnest(%(ids)s::bigint[], %(deltas)s::integer[]) AS c(id, delta)
+    WHERE v.id = c.id
+    RETURNING v.id, v.shop_id, c.delta, v.quantity
+)
+INSERT INTO inventory_stockmovement
+    (variant_id, shop_id, delta, reason, reference, quantity_after, actor_id, note, created_at)
+SELECT id, shop_id, delta, %(reason)s, %(reference)s, quantity, %(actor)s, %(note)s, %(now)s
+FROM changed
+ORDER BY id
+RETURNING id, variant_id
+"""
+
+
 def stock_apply(
     *,
     changes: Iterable[StockChange],
@@ -81,14 +100,26 @@ def stock_apply(
     locked: dict[int, Variant] | None = None,
 ) -> list[StockMovement]:
     """Apply stock changes atomically (see the module docstring). `locked` are variants the
-    caller already locked (in primary-key order); the rest are locked here."""
+    caller already locked (in primary-key order, with `variants_lock`); the rest are locked
+    here."""
     net = _net(changes)
     if not net:
         return []
     with transaction.atomic():
         variants = dict(locked or {})
+        # The variants with an unresolved alert, as read under their locks (None: not known,
+        # the alerts check the database).
+        alerted: set[int] | None = set()
+        if isinstance(locked, LockedVariants):
+            alerted = set(locked.alerted)
+        elif locked is not None:
+            alerted = None
         missing = [variant_id for variant_id in net if variant_id not in variants]
-        variants.update(variants_lock(missing))
+        if missing:
+            more = variants_lock(missing)
+            variants.update(more)
+            if alerted is not None:
+                alerted |= more.alerted
         short = stock_shortages(
             variants,
             {vid: -delta for vid, delta in net.items() if delta < 0},
@@ -101,26 +132,42 @@ def stock_apply(
             ]
         if short:
             raise InsufficientStock(short)
+        ids = sorted(net)
+        now = timezone.now()
+        reference, note = reference[:64], note[:255]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _APPLY_SQL,
+                {
+                    "ids": ids,
+                    "deltas": [net[variant_id] for variant_id in ids],
+                    "reason": reason,
+                    "reference": reference,
+                    "actor": actor.pk if actor is not None else None,
+                    "note": note,
+                    "now": now,
+                },
+            )
+            written = {variant_id: pk for pk, variant_id in cursor.fetchall()}
         movements = []
-        for variant_id in sorted(net):
+        for variant_id in ids:
             variant = variants[variant_id]
-            delta = net[variant_id]
-            Variant.all_objects.filter(pk=variant_id).update(quantity=F("quantity") + delta)
-            variant.quantity += delta
+            variant.quantity += net[variant_id]
             movements.append(
                 StockMovement(
+                    pk=written[variant_id],
                     variant_id=variant_id,
                     shop_id=variant.shop_id,
-                    delta=delta,
+                    delta=net[variant_id],
                     reason=reason,
-                    reference=reference[:64],
+                    reference=reference,
                     quantity_after=variant.quantity,
                     actor=actor,
-                    note=note[:255],
+                    note=note,
+                    created_at=now,
                 )
             )
-        StockMovement.objects.bulk_create(movements)
-        alerts_update(variants=[variants[variant_id] for variant_id in sorted(net)])
+        alerts_update(variants=[variants[variant_id] for variant_id in ids], alerted=alerted)
         inventory_changed(shop_ids={variants[variant_id].shop_id for variant_id in net})
     return movements
 

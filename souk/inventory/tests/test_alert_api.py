@@ -210,9 +210,9 @@ def alert_url(pk):
     return f"{ALERTS}{pk}/"
 
 
-def flagged(variant):
-    """Whether Redis holds the "already raised" note of `variant`."""
-    return cache.get(f"inventory:alert:{variant.pk}") is not None
+def alert_open(variant):
+    """Whether `variant` has an unresolved alert (what the next stock change of it sees)."""
+    return InventoryAlert.objects.filter(variant=variant, resolved_at__isnull=True).exists()
 
 
 def stock(variant):
@@ -248,11 +248,11 @@ def low_stock_mails():
 
 @pytest.fixture
 def raised(commit, customer, variant):
-    """`variant` sold down to 2: its alert is active and its Redis note is set."""
+    """`variant` sold down to 2: its alert is active."""
     with commit():
         place_order(user=customer, lines=[(variant, 3)])
     alert = InventoryAlert.objects.get(variant=variant, resolved_at__isnull=True)
-    assert flagged(variant)
+    assert alert_open(variant)
     return alert
 
 
@@ -277,19 +277,19 @@ def test_a_member_dismisses_a_handled_alert_which_is_kept_and_resolved(
     assert StockMovement.objects.count() == movements
 
 
-def test_dismissing_clears_the_raised_note_so_the_next_fall_raises_a_new_alert(
+def test_dismissing_resolves_the_alert_so_the_next_fall_raises_a_new_one(
     commit, client_for, artisan, customer, shop, variant, raised
 ):
     with commit():
         assert client_for(artisan).delete(alert_url(raised.pk)).status_code == 204
 
-    assert not flagged(variant)
+    assert not alert_open(variant)
 
     with commit():
         place_order(user=customer, lines=[(variant, 1)])  # 2 -> 1: a fall
 
     assert alerts(variant) == [(2, True, artisan.pk), (1, False, None)]
-    assert flagged(variant)
+    assert alert_open(variant)
     (row,) = listed(client_for(artisan), shop=shop.pk)["results"]
     assert (row["variant"], row["quantity"]) == (variant.pk, 1)
     assert row["id"] != raised.pk
@@ -314,13 +314,13 @@ def test_after_a_dismissal_a_restock_that_stays_low_raises_nothing_but_a_fall_do
 
     assert stock(variant) == 3
     assert alerts(variant) == [(2, True, artisan.pk)]
-    assert not flagged(variant)
+    assert not alert_open(variant)
 
     with commit():
         stock_adjust(actor=artisan, variant_id=variant.pk, delta=-1, note="chipped")  # 3 -> 2
 
     assert alerts(variant) == [(2, True, artisan.pk), (2, False, None)]
-    assert flagged(variant)
+    assert alert_open(variant)
 
 
 def test_the_rescan_leaves_a_dismissed_alert_alone_until_the_next_fall(
@@ -334,7 +334,7 @@ def test_the_rescan_leaves_a_dismissed_alert_alone_until_the_next_fall(
 
     assert alerts(variant) == [(2, True, artisan.pk)]
 
-    # A fall whose alert was missed (as when Redis or the transaction's alert step failed):
+    # A fall whose alert was missed (as when the transaction's alert step was skipped):
     Variant.all_objects.filter(pk=variant.pk).update(quantity=1)
     StockMovement.objects.create(
         variant=variant,
@@ -368,7 +368,7 @@ def test_an_outsider_cannot_see_the_alert_to_dismiss_it(request, client_for, var
 
     assert_problem(response, 404, "not_found")
     assert state() == before
-    assert flagged(variant)
+    assert alert_open(variant)
 
 
 def test_dismissing_without_credentials_is_401(api_client, raised):

@@ -474,7 +474,7 @@ def test_rescan_invalidates_the_cached_alert_list(commit, client_for, artisan, s
 
 def test_a_fall_after_the_rescan_resolved_an_alert_raises_a_new_one(commit, customer, variant):
     with commit():
-        place_order(user=customer, lines=[(variant, 4)])  # 1: alert, flagged in Redis
+        place_order(user=customer, lines=[(variant, 4)])  # 1: alert
     raw_stock(variant, 9)
     with commit():
         assert tasks.alerts_rescan_task() == (0, 1)
@@ -503,33 +503,51 @@ def test_beat_schedule_runs_the_rescan_hourly_and_expires_orders():
     assert "souk.orders.tasks.orders_expire" in app.tasks
 
 
-# --- Dedupe through Redis and the database ----------------------------------------------------
+# --- Dedupe under the variant's lock and in the database ---------------------------------------
 
 
-def test_lost_redis_flags_do_not_duplicate_an_alert(commit, customer, variant):
+def test_without_the_locked_alert_state_the_database_still_keeps_one_alert(
+    commit, customer, variant
+):
     with commit():
         place_order(user=customer, lines=[(variant, 3)])
-    cache.clear()
 
     with commit():
         place_order(user=customer, lines=[(variant, 1)])
     fresh = Variant.all_objects.get(pk=variant.pk)
     with commit():
-        assert alerts_update(variants=[fresh]) == []
+        assert alerts_update(variants=[fresh]) == []  # alert state not known: the index decides
 
     assert alerts(variant) == [(2, 3, False)]
     assert len(low_stock_mails()) == 1
 
 
-def test_redis_flag_spares_the_insert_while_it_stays_low(commit, customer, variant):
+def test_a_raised_alert_read_under_the_lock_spares_the_insert_while_it_stays_low(
+    commit, customer, variant
+):
     with commit():
-        place_order(user=customer, lines=[(variant, 3)])  # 2: raised, flagged after commit
+        place_order(user=customer, lines=[(variant, 3)])  # 2: raised
 
     with CaptureQueriesContext(connection) as ctx, commit():
         place_order(user=customer, lines=[(variant, 1)])
 
-    assert not any("INSERT INTO inventory_inventoryalert" in q["sql"] for q in ctx.captured_queries)
+    writes = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if "inventory_inventoryalert" in q["sql"] and "FOR NO KEY UPDATE" not in q["sql"]
+    ]
+    assert writes == []
     assert alerts(variant) == [(2, 3, False)]
+
+
+def test_a_sale_that_leaves_the_stock_high_writes_no_alert_statement(commit, customer, variant):
+    with CaptureQueriesContext(connection) as ctx, commit():
+        place_order(user=customer, lines=[(variant, 1)])  # 5 -> 4: above the threshold
+
+    touching = [q["sql"] for q in ctx.captured_queries if "inventory_inventoryalert" in q["sql"]]
+    assert len(touching) == 1  # only the lock, which reads whether an alert is raised
+    assert "FOR NO KEY UPDATE" in touching[0]
+    assert alerts(variant) == []
 
 
 def test_database_refuses_a_second_active_alert(commit, customer, shop, variant):

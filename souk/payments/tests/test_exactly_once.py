@@ -220,6 +220,7 @@ def test_no_gateway_call_is_made_inside_a_transaction(
 
 
 ROW_LOCK = re.compile(r"\bFOR (NO KEY )?UPDATE\b")
+FIRST_TABLE = re.compile(r'\sFROM\s+"?(\w+)"?')
 
 
 def locked_tables(call: Callable[[], Any]) -> list[str]:
@@ -228,8 +229,9 @@ def locked_tables(call: Callable[[], Any]) -> list[str]:
 
     def spy(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         if ROW_LOCK.search(sql):
-            table = sql.split(" FROM ", 1)[1].split()[0].strip('"')
-            tables.append(table)
+            found = FIRST_TABLE.search(sql)
+            assert found is not None, sql
+            tables.append(found.group(1))
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(spy):
