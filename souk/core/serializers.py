@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -78,3 +79,35 @@ class MoneyField(serializers.DecimalField):
         kwargs.setdefault("decimal_places", 2)
         kwargs.setdefault("coerce_to_string", True)
         super().__init__(**kwargs)
+
+
+BIGINT_MAX = 2**63 - 1
+
+
+class PrimaryKeyOnlyField(serializers.PrimaryKeyRelatedField):
+    """A primary key of the queryset's model, checked here for its type only (the same
+    `incorrect_type` error as `PrimaryKeyRelatedField`): whether the object exists is checked
+    by the service that uses it, in the query that needs it anyway, with the field's
+    `does_not_exist` message (`does_not_exist_message`). The validated value is the key."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if self.pk_field is not None:
+            data = self.pk_field.to_internal_value(data)
+        try:
+            if isinstance(data, bool):
+                raise TypeError
+            queryset = self.get_queryset()
+            if queryset is None:  # a read-only field is never validated
+                raise TypeError
+            value = queryset.model._meta.pk.to_python(data)
+        except (TypeError, ValueError, DjangoValidationError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if isinstance(value, int) and not 0 < value <= BIGINT_MAX:
+            self.fail("does_not_exist", pk_value=data)
+        return value
+
+
+def does_not_exist_message(pk_value: Any) -> str:
+    """`PrimaryKeyRelatedField`'s message for a key with no object."""
+    message = serializers.PrimaryKeyRelatedField.default_error_messages["does_not_exist"]
+    return str(message).format(pk_value=pk_value)

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from souk.accounts.models import Address
-from souk.core.serializers import LocationField, MoneyField, RefSerializer
+from souk.core.serializers import LocationField, MoneyField, PrimaryKeyOnlyField, RefSerializer
 from souk.orders.models import Checkout, Coupon, DeliverySchedule, Order, OrderItem
 from souk.orders.services.cart import MAX_LINE_QUANTITY
 from souk.shops.models import Shop
@@ -143,7 +143,7 @@ class OrderLineInputSerializer(serializers.Serializer):
 
 
 class OrderCreateSerializer(PlacementSerializer):
-    shop = serializers.PrimaryKeyRelatedField(queryset=Shop.objects.all())
+    shop = PrimaryKeyOnlyField(queryset=Shop.objects.all())
     items = OrderLineInputSerializer(  # type: ignore[call-arg]
         many=True, allow_empty=False, max_length=MAX_ORDER_LINES
     )

@@ -20,8 +20,14 @@ def order_events(*, orders: Iterable[Order], event: str, actor: User | None = No
     rows = OrderEvent.objects.bulk_create(
         [OrderEvent(order=order, event=event, actor=actor) for order in orders]
     )
-    if rows:
-        order_events_recorded.handler(events=rows)
+    order_events_announce(orders=orders, events=rows, event=event)
+
+
+def order_events_announce(*, orders: list[Order], events: list[OrderEvent], event: str) -> None:
+    """Hand event rows written in this transaction (by `order_events`, or with the orders
+    themselves at placement) to whom they concern."""
+    if events:
+        order_events_recorded.handler(events=events)
     changed = [order for order in orders if order.paid_at is not None]
     if event in REVENUE_EVENTS and changed:
         order_revenue_changed.handler(orders=changed, event=event)

@@ -5,6 +5,7 @@ Totals come from our prices, never from the request."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections import defaultdict
 from collections.abc import Callable
@@ -15,13 +16,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from souk.accounts.models import Address, User
 from souk.catalog.models import Variant
 from souk.core.exceptions import InvalidInput
-from souk.inventory.locks import variants_lock
+from souk.core.serializers import does_not_exist_message
+from souk.inventory.locks import LockedVariants, variants_lock
 from souk.inventory.models import StockMovement
 from souk.inventory.services.stock import (
     InsufficientStock,
@@ -36,9 +38,10 @@ from souk.orders.models import (
     CouponRedemption,
     DeliverySchedule,
     Order,
+    OrderEvent,
     OrderItem,
 )
-from souk.orders.services.notify import order_events
+from souk.orders.services.notify import order_events_announce
 from souk.orders.services.pricing import (
     ZERO,
     CouponInvalid,
@@ -62,6 +65,9 @@ class DeliveryRequest:
     window_start: datetime | None = None
     window_end: datetime | None = None
     notes: str = ""
+
+
+Destination = tuple[dict[str, Any] | None, DeliveryRequest]
 
 
 @dataclass
@@ -105,7 +111,7 @@ def destination_resolve(
     address_id: int | None,
     address: dict[str, Any] | None,
     delivery: DeliveryRequest | None,
-) -> tuple[dict[str, Any] | None, DeliveryRequest]:
+) -> Destination:
     """Where the goods go, and how: the given or default address is delivered to; a buyer
     with no address at all collects the order (pickup). Asking for delivery with no address
     anywhere is a 400."""
@@ -151,10 +157,68 @@ def _lines(locked: dict[int, Variant], wanted: dict[int, int]) -> list[PricedLin
     return [PricedLine(variant=locked[vid], quantity=qty) for vid, qty in sorted(wanted.items())]
 
 
-def _create_order(
+# A new order, its lines, its delivery schedule and its "placed" event, in one statement. An
+# order number drawn at the same moment by another order inserts nothing (ON CONFLICT), and
+# neither does anything that hangs off the order: the caller draws another number.
+_WRITE_ORDER_SQL = """
+WITH o AS (
+    INSERT INTO orders_order
+        (created_at, updated_at, number, status, payment_status, subtotal, discount, total,
+         currency, shipping_address, expires_at, checkout_id, coupon_id, customer_id, shop_id)
+    VALUES (%(now)s, %(now)s, %(number)s, %(status)s, %(payment_status)s, %(subtotal)s,
+            %(discount)s, %(total)s, %(currency)s, %(address)s::jsonb, %(expires_at)s,
+            %(checkout)s, %(coupon)s, %(customer)s, %(shop)s)
+    ON CONFLICT (number) DO NOTHING
+    RETURNING id
+),
+items AS (
+    INSERT INTO orders_orderitem
+        (order_id, variant_id, product_id, sku, name, unit_price, quantity, line_total,
+         net_total)
+    SELECT o.id, i.variant, i.product, i.sku, i.name, i.unit_price, i.quantity, i.line_total,
+           i.net_total
+    FROM o, unnest(%(variants)s::bigint[], %(products)s::bigint[], %(skus)s::text[],
+                   %(names)s::text[], %(prices)s::numeric[], %(quantities)s::integer[],
+                   %(line_totals)s::numeric[], %(net_totals)s::numeric[])
+        WITH ORDINALITY AS i(variant, product, sku, name, unit_price, quantity, line_total,
+                             net_total, n)
+    ORDER BY i.n
+    RETURNING id
+),
+delivery AS (
+    INSERT INTO orders_deliveryschedule
+        (created_at, updated_at, order_id, method, window_start, window_end, carrier,
+         tracking_number, status, notes)
+    SELECT %(now)s, %(now)s, o.id, %(method)s, %(window_start)s, %(window_end)s, '', '',
+           %(delivery_status)s, %(notes)s
+    FROM o
+    RETURNING id
+),
+event AS (
+    INSERT INTO orders_orderevent (order_id, event, actor_id, created_at)
+    SELECT o.id, 'placed', %(customer)s, %(now)s FROM o
+    RETURNING id
+)
+SELECT o.id, (SELECT array_agg(id ORDER BY id) FROM items), (SELECT id FROM delivery),
+       (SELECT id FROM event)
+FROM o
+"""
+
+
+@dataclass
+class Written:
+    """An order as placed, built from what was written (nothing is read back): its lines,
+    delivery schedule, shop, buyer and coupon are attached to it, so that it renders and
+    is announced without a query."""
+
+    order: Order
+    event: OrderEvent
+
+
+def _write_order(
     *,
     user: User,
-    shop_id: int,
+    shop: Shop,
     lines: list[PricedLine],
     discount: Decimal,
     address: dict[str, Any] | None,
@@ -162,55 +226,107 @@ def _create_order(
     coupon: Coupon | None,
     checkout: Checkout | None,
     expires_at: datetime,
-) -> Order:
+    now: datetime,
+) -> Written:
     order_subtotal = subtotal(lines)
-    for _ in range(5):
-        try:
-            with transaction.atomic():
-                order = Order.objects.create(
-                    number=_order_number(),
-                    shop_id=shop_id,
-                    customer=user,
-                    checkout=checkout,
-                    subtotal=order_subtotal,
-                    discount=discount,
-                    total=order_subtotal - discount,
-                    currency=settings.CURRENCY,
-                    coupon=coupon if discount > 0 else None,
-                    shipping_address=address,
-                    expires_at=expires_at,
-                )
-            break
-        except IntegrityError:  # an order number taken at the same moment: draw again
-            continue
-    else:
-        raise RuntimeError("could not allocate an order number")
     shares = allocate(discount, {index: line.line_total for index, line in enumerate(lines)})
-    OrderItem.objects.bulk_create(
-        [
-            OrderItem(
-                order=order,
-                variant=line.variant,
-                product_id=line.variant.product_id,
-                sku=line.variant.sku,
-                # variants_lock loaded each variant's product with it
-                name=_line_name(line.variant.product.name, line.variant),
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-                line_total=line.line_total,
-                net_total=line.line_total - shares[index],
-            )
-            for index, line in enumerate(lines)
-        ]
+    names = [_line_name(line.variant.product.name, line.variant) for line in lines]
+    kept_coupon = coupon if discount > 0 else None
+    method = delivery.method or DeliverySchedule.Method.DELIVERY
+    params: dict[str, Any] = {
+        "now": now,
+        "status": Order.Status.PENDING_PAYMENT,
+        "payment_status": Order.PaymentStatus.UNPAID,
+        "subtotal": order_subtotal,
+        "discount": discount,
+        "total": order_subtotal - discount,
+        "currency": settings.CURRENCY,
+        "address": json.dumps(address) if address is not None else None,
+        "expires_at": expires_at,
+        "checkout": checkout.pk if checkout is not None else None,
+        "coupon": kept_coupon.pk if kept_coupon is not None else None,
+        "customer": user.pk,
+        "shop": shop.pk,
+        "variants": [line.variant.pk for line in lines],
+        "products": [line.variant.product_id for line in lines],
+        "skus": [line.variant.sku for line in lines],
+        "names": names,
+        "prices": [line.unit_price for line in lines],
+        "quantities": [line.quantity for line in lines],
+        "line_totals": [line.line_total for line in lines],
+        "net_totals": [line.line_total - shares[index] for index, line in enumerate(lines)],
+        "method": method,
+        "window_start": delivery.window_start,
+        "window_end": delivery.window_end,
+        "delivery_status": DeliverySchedule.State.SCHEDULED,
+        "notes": delivery.notes,
+    }
+    with connection.cursor() as cursor:
+        for _ in range(5):
+            params["number"] = _order_number()
+            cursor.execute(_WRITE_ORDER_SQL, params)
+            row = cursor.fetchone()
+            if row is not None:
+                break
+        else:
+            raise RuntimeError("could not allocate an order number")
+    order_id, item_ids, schedule_id, event_id = row
+    order = Order(
+        id=order_id,
+        created_at=now,
+        updated_at=now,
+        number=params["number"],
+        status=params["status"],
+        payment_status=params["payment_status"],
+        subtotal=order_subtotal,
+        discount=discount,
+        total=params["total"],
+        currency=params["currency"],
+        shipping_address=address,
+        expires_at=expires_at,
+        checkout=checkout,
+        coupon=kept_coupon,
+        customer=user,
+        shop=shop,
     )
-    DeliverySchedule.objects.create(
+    order._state.adding = False
+    order._state.db = connection.alias
+    items = [
+        OrderItem(
+            id=item_id,
+            order=order,
+            variant_id=line.variant.pk,
+            product_id=line.variant.product_id,
+            sku=line.variant.sku,
+            name=names[index],
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+            line_total=line.line_total,
+            net_total=params["net_totals"][index],
+        )
+        for index, (item_id, line) in enumerate(zip(item_ids, lines, strict=True))
+    ]
+    schedule = DeliverySchedule(
+        id=schedule_id,
         order=order,
-        method=delivery.method or DeliverySchedule.Method.DELIVERY,
+        created_at=now,
+        updated_at=now,
+        method=method,
         window_start=delivery.window_start,
         window_end=delivery.window_end,
+        status=DeliverySchedule.State.SCHEDULED,
         notes=delivery.notes,
     )
-    return order
+    for row_object in (*items, schedule):
+        row_object._state.adding = False
+        row_object._state.db = connection.alias
+    prefetched = order.items.all()
+    prefetched._result_cache = items
+    prefetched._prefetch_done = True  # type: ignore[attr-defined]  # as prefetch_related does
+    order._prefetched_objects_cache = {"items": prefetched}  # type: ignore[attr-defined]
+    order.delivery = schedule
+    event = OrderEvent(id=event_id, order=order, event="placed", actor=user, created_at=now)
+    return Written(order=order, event=event)
 
 
 def _line_name(product_name: str, variant: Variant) -> str:
@@ -221,39 +337,62 @@ def _line_name(product_name: str, variant: Variant) -> str:
 def _place(
     *,
     user: User,
-    wanted: dict[int, int],
-    address: dict[str, Any] | None,
-    delivery: DeliveryRequest,
+    wanted: dict[int, int] | None = None,
+    lines: list[dict[str, int]] | None = None,
+    destination: Destination | Callable[[], Destination],
     coupon_code: str | None,
     as_checkout: bool,
-    only_shop: Shop | None = None,
+    shop_id: int | None = None,
 ) -> Placement:
-    """Inside a transaction (cart already locked for a checkout)."""
+    """Inside a transaction (cart already locked for a checkout). The variants come either
+    as `wanted` ({variant id: quantity}) or as request `lines` ({variant or product,
+    quantity}, resolved once they are locked); `destination` is (address, delivery) or
+    resolves it after the lines."""
     now = timezone.now()
-    _check_delivery(delivery, now)
+    pending, resolve = (
+        (destination, None) if isinstance(destination, tuple) else (None, destination)
+    )
+    if pending is not None:
+        _check_delivery(pending[1], now)
     coupon = coupon_lock(coupon_find(coupon_code).pk) if coupon_code else None
-    locked = variants_lock(wanted)
+    if lines is not None:
+        locked = variants_lock(
+            [line["variant"] for line in lines if "variant" in line],
+            products=[line["product"] for line in lines if "product" in line],
+        )
+    else:
+        locked = variants_lock(wanted or {})
+    shop = _shop_check(shop_id, locked) if shop_id is not None else None
+    if lines is not None:
+        wanted = _lines_resolve(lines, locked)
+    wanted = wanted or {}
+    if resolve is not None:
+        pending = resolve()
+        _check_delivery(pending[1], now)
+    if pending is None:  # one of the two is always given
+        raise TypeError("no destination")
+    address, delivery = pending
     short = stock_shortages(locked, wanted)
     if short:
         raise InsufficientStock(short)
-    lines = _lines(locked, wanted)
-    if only_shop is not None:
-        foreign = [line.variant.pk for line in lines if line.shop_id != only_shop.pk]
+    priced = _lines(locked, wanted)
+    if shop is not None:
+        foreign = [line.variant.pk for line in priced if line.shop_id != shop.pk]
         if foreign:
             raise ValidationError({"items": [f"Variants not sold by this shop: {foreign}."]})
     by_shop: dict[int, list[PricedLine]] = defaultdict(list)
-    for line in lines:
+    for line in priced:
         by_shop[line.shop_id].append(line)
     shares = dict.fromkeys(by_shop, ZERO)
     discount = ZERO
     if coupon is not None:
-        applicable = coupon_applicable(coupon, user=user, lines=lines, now=now)
+        applicable = coupon_applicable(coupon, user=user, lines=priced, now=now)
         discount = coupon_discount(coupon, sum(applicable.values(), ZERO))
         shares.update(allocate(discount, applicable))
     expires_at = now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
     placement = Placement()
     if as_checkout:
-        total_subtotal = subtotal(lines)
+        total_subtotal = subtotal(priced)
         placement.checkout = Checkout.objects.create(
             user=user,
             shipping_address=address,
@@ -264,30 +403,80 @@ def _place(
             currency=settings.CURRENCY,
             expires_at=expires_at,
         )
-    for shop_id in sorted(by_shop):
-        order = _create_order(
+    events = []
+    for shop_key in sorted(by_shop):
+        written = _write_order(
             user=user,
-            shop_id=shop_id,
-            lines=by_shop[shop_id],
-            discount=shares[shop_id],
+            shop=by_shop[shop_key][0].variant.shop,
+            lines=by_shop[shop_key],
+            discount=shares[shop_key],
             address=address,
             delivery=delivery,
             coupon=coupon,
             checkout=placement.checkout,
             expires_at=expires_at,
+            now=now,
         )
         stock_apply(
-            changes=[StockChange(line.variant.pk, -line.quantity) for line in by_shop[shop_id]],
+            changes=[StockChange(line.variant.pk, -line.quantity) for line in by_shop[shop_key]],
             reason=StockMovement.Reason.SALE,
-            reference=f"order:{order.number}",
+            reference=f"order:{written.order.number}",
             actor=user,
             locked=locked,
         )
-        placement.orders.append(order)
+        placement.orders.append(written.order)
+        events.append(written.event)
     if coupon is not None and discount > 0:
         _redeem(coupon, user=user, placement=placement, amount=discount)
-    order_events(orders=placement.orders, event="placed", actor=user)
+    order_events_announce(orders=placement.orders, events=events, event="placed")
     return placement
+
+
+def _shop_check(shop_id: int, locked: LockedVariants) -> Shop:
+    """The shop a direct order names, as its variants were locked with; a shop that is not
+    there (or deleted) is a 400 on `shop`, as for any unknown object the body names."""
+    for variant in locked.values():
+        if variant.shop_id == shop_id and variant.shop.deleted_at is None:
+            return variant.shop
+    shop = Shop.objects.filter(pk=shop_id).only("id", "name", "deleted_at").first()
+    if shop is None:
+        raise ValidationError({"shop": [does_not_exist_message(shop_id)]})
+    return shop
+
+
+def _lines_resolve(lines: list[dict[str, int]], locked: LockedVariants) -> dict[int, int]:
+    """{variant id: quantity} for request lines given as {variant or product, quantity}, from
+    the variants locked for them; a product must have exactly one live variant. Unknown
+    variants or products are a 400 naming each line."""
+    single: dict[int, list[int]] = defaultdict(list)
+    for variant in locked.values():
+        if variant.deleted_at is None and variant.product.deleted_at is None:
+            single[variant.product_id].append(variant.pk)
+    wanted: dict[int, int] = defaultdict(int)
+    errors, failed = [], False
+    for line in lines:
+        problem: dict[str, list[str]] = {}
+        if "variant" in line:
+            variant_id = line["variant"]
+            if variant_id not in locked:
+                problem = {"variant": ["No such variant."]}
+        else:
+            choices = single.get(line["product"], [])
+            if len(choices) != 1:
+                problem = {
+                    "product": [
+                        "No such product."
+                        if not choices
+                        else "This product has several variants; choose one."
+                    ]
+                }
+            variant_id = choices[0] if choices else 0
+        errors.append(problem)
+        failed = failed or bool(problem)
+        wanted[variant_id] += line["quantity"]
+    if failed:
+        raise InvalidInput("Some items cannot be ordered.", errors={"items": errors})
+    return dict(wanted)
 
 
 def _redeem(coupon: Coupon, *, user: User, placement: Placement, amount: Decimal) -> None:
@@ -330,8 +519,7 @@ def checkout_place(
         placement = _place(
             user=user,
             wanted=wanted,
-            address=snapshot,
-            delivery=chosen,
+            destination=(snapshot, chosen),
             coupon_code=code,
             as_checkout=True,
         )
@@ -346,74 +534,37 @@ def checkout_place(
     return placement.checkout
 
 
-def order_lines_resolve(items: list[dict[str, int]]) -> list[tuple[int, int]]:
-    """(variant id, quantity) for lines given as {variant or product, quantity}; a product
-    must have exactly one variant. Unknown variants or products are a 400 naming the line."""
-    variant_ids = {line["variant"] for line in items if "variant" in line}
-    product_ids = {line["product"] for line in items if "product" in line}
-    known = set(Variant.all_objects.filter(pk__in=variant_ids).values_list("pk", flat=True))
-    single: dict[int, list[int]] = defaultdict(list)
-    for product_id, variant_id in Variant.objects.filter(
-        product_id__in=product_ids, product__deleted_at__isnull=True
-    ).values_list("product_id", "pk"):
-        single[product_id].append(variant_id)
-    resolved, errors, failed = [], [], False
-    for line in items:
-        problem: dict[str, list[str]] = {}
-        if "variant" in line:
-            if line["variant"] not in known:
-                problem = {"variant": ["No such variant."]}
-            variant_id = line["variant"]
-        else:
-            choices = single.get(line["product"], [])
-            if len(choices) != 1:
-                problem = {
-                    "product": [
-                        "No such product."
-                        if not choices
-                        else "This product has several variants; choose one."
-                    ]
-                }
-            variant_id = choices[0] if choices else 0
-        errors.append(problem)
-        failed = failed or bool(problem)
-        resolved.append((variant_id, line["quantity"]))
-    if failed:
-        raise InvalidInput("Some items cannot be ordered.", errors={"items": errors})
-    return resolved
-
-
 def order_place(
     *,
     user: User,
-    shop: Shop,
-    items: list[tuple[int, int]],
+    shop: Shop | int,
+    items: list[tuple[int, int]] | list[dict[str, int]],
     address_id: int | None = None,
     address: dict[str, Any] | None = None,
     coupon_code: str | None = None,
     delivery: DeliveryRequest | None = None,
     on_placed: Callable[[Order], None] | None = None,
 ) -> Order:
-    """A direct order from one shop: `items` are (variant id, quantity). `on_placed` is called
-    with the order inside the same transaction (to record the result of an idempotent request
-    with it)."""
-    wanted: dict[int, int] = defaultdict(int)
-    for variant_id, quantity in items:
-        wanted[variant_id] += quantity
-    if not wanted:
+    """A direct order from one shop: `items` are (variant id, quantity) or request lines
+    ({variant or product, quantity}). `on_placed` is called with the order inside the same
+    transaction (to record the result of an idempotent request with it). The order comes
+    back with its lines, delivery schedule and shop attached (see `Written`)."""
+    lines = [
+        item if isinstance(item, dict) else {"variant": item[0], "quantity": item[1]}
+        for item in items
+    ]
+    if not lines:
         raise ValidationError({"items": ["Give at least one item."]})
-    snapshot, chosen = destination_resolve(
-        user=user, address_id=address_id, address=address, delivery=delivery
-    )
     with transaction.atomic():
         placement = _place(
             user=user,
-            wanted=dict(wanted),
-            address=snapshot,
-            delivery=chosen,
+            lines=lines,
+            destination=lambda: destination_resolve(
+                user=user, address_id=address_id, address=address, delivery=delivery
+            ),
             coupon_code=coupon_code,
             as_checkout=False,
-            only_shop=shop,
+            shop_id=shop if isinstance(shop, int) else shop.pk,
         )
         if on_placed is not None:
             on_placed(placement.orders[0])

@@ -23,7 +23,7 @@ from souk.orders.api.views.common import (
 )
 from souk.orders.models import Order
 from souk.orders.services import lifecycle
-from souk.orders.services.placement import order_lines_resolve, order_place
+from souk.orders.services.placement import order_place
 from souk.shops.api.views import ShopObjectMixin
 from souk.shops.selectors import shop_get
 
@@ -83,11 +83,12 @@ class OrderListView(GenericAPIView):
         order = order_place(
             user=request_user(request),
             shop=values["shop"],
-            items=order_lines_resolve(values["items"]),
+            items=[dict(line) for line in values["items"]],
             on_placed=record,
             **_placement_args(values),
         )
-        return self.created(request, order.pk)
+        # The order comes back with everything it shows attached: nothing is read back.
+        return Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
 
 
 class OrderObjectMixin:
