@@ -264,7 +264,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["souk.core.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["souk.core.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "souk.core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,

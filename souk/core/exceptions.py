@@ -22,9 +22,10 @@ from django.http import Http404, HttpResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions as drf
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+
+from souk.core.renderers import JSONRenderer
 
 logger = logging.getLogger("souk.errors")
 

@@ -1,5 +1,10 @@
 """The JSON request parser: every body that is not JSON Souk can process is a 400, never a 500.
 
+UTF-8 bodies are parsed by orjson; a body orjson refuses (malformed, or merely outside what it
+accepts, such as lone surrogate escapes), one that may hold an integer beyond 64 bits (which
+orjson would read as a float) and other encodings are parsed by DRF's parser, so every answer,
+and every error, is DRF's.
+
 On top of DRF's parser it rejects
 - nesting deeper than `JSONParser.max_depth` levels (`400 parse_error`), which would otherwise
   exhaust the interpreter's stack while parsing, validating or storing the body;
@@ -10,16 +15,21 @@ On top of DRF's parser it rejects
 
 from __future__ import annotations
 
+import codecs
+import io
 import re
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.parsers import get_encoding  # type: ignore[attr-defined]
 
 # A NUL character, or any surrogate code point (JSON text decoded to Python keeps a lone
 # "\ud800" escape as such; a paired escape becomes one astral character).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_LONG_NUMBER = re.compile(rb"\d{19}")
 NUL_MESSAGE = "Null characters are not allowed."
 SURROGATE_MESSAGE = "Unpaired surrogate characters are not allowed."
 KEY_MESSAGE = "Keys may not contain null characters or unpaired surrogates."
@@ -83,10 +93,25 @@ class JSONParser(parsers.JSONParser):
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         try:
-            data = super().parse(stream, media_type, parser_context)
+            data = self._parse(stream, media_type, parser_context)
         except RecursionError as exc:
             raise ParseError(
                 f"JSON parse error - nested more than {self.max_depth} levels deep."
             ) from exc
         check_json_value(data, max_depth=self.max_depth)
         return data
+
+    def _parse(
+        self, stream: Any, media_type: str | None, parser_context: Mapping[str, Any] | None
+    ) -> Any:
+        if codecs.lookup(get_encoding(parser_context or {})).name == "utf-8":
+            body = stream.read()
+            # orjson reads integers beyond 64 bits as floats: a body that may hold one (a run
+            # of 19 digits or more) is left to DRF's parser, which keeps them exact.
+            if not _LONG_NUMBER.search(body):
+                try:
+                    return orjson.loads(body)
+                except orjson.JSONDecodeError:
+                    pass  # DRF's parser says what is wrong with it
+            stream = io.BytesIO(body)
+        return super().parse(stream, media_type, parser_context)

@@ -3,7 +3,6 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -12,6 +11,7 @@ from souk.analytics.api import serializers as s
 from souk.analytics.api.renderers import DashboardCsvRenderer
 from souk.analytics.services import dashboards
 from souk.core.permissions import IsPlatformAdmin
+from souk.core.renderers import JSONRenderer
 from souk.shops.api.views import ShopObjectMixin
 from souk.shops.models import Shop
 
