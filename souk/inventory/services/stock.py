@@ -105,7 +105,9 @@ def stock_apply(
     net = _net(changes)
     if not net:
         return []
-    with transaction.atomic():
+    # A caller that locked the variants runs its own transaction, which a failure here aborts
+    # whole: no savepoint of our own (two round trips) is needed then.
+    with transaction.atomic(savepoint=locked is None):
         variants = dict(locked or {})
         # The variants with an unresolved alert, as read under their locks (None: not known,
         # the alerts check the database).

@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from souk.accounts.models import Address, User
@@ -320,13 +321,20 @@ def _write_order(
     for row_object in (*items, schedule):
         row_object._state.adding = False
         row_object._state.db = connection.alias
-    prefetched = order.items.all()
-    prefetched._result_cache = items
-    prefetched._prefetch_done = True  # type: ignore[attr-defined]  # as prefetch_related does
-    order._prefetched_objects_cache = {"items": prefetched}  # type: ignore[attr-defined]
+    _attach(order, "items", items)
     order.delivery = schedule
     event = OrderEvent(id=event_id, order=order, event="placed", actor=user, created_at=now)
     return Written(order=order, event=event)
+
+
+def _attach(instance: Model, name: str, rows: list[Any]) -> None:
+    """Give `instance` its related `rows` under `name` as `prefetch_related` would, so that
+    `instance.<name>.all()` is answered without a query."""
+    related = getattr(instance, name).all()
+    related._result_cache = rows
+    related._prefetch_done = True
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[name] = related
 
 
 def _line_name(product_name: str, variant: Variant) -> str:
@@ -426,6 +434,9 @@ def _place(
         )
         placement.orders.append(written.order)
         events.append(written.event)
+    if placement.checkout is not None:
+        # by shop, as `selectors.checkout_get` lists them
+        _attach(placement.checkout, "orders", placement.orders)
     if coupon is not None and discount > 0:
         _redeem(coupon, user=user, placement=placement, amount=discount)
     order_events_announce(orders=placement.orders, events=events, event="placed")

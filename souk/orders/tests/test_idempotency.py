@@ -4,6 +4,7 @@ is answered, on retry, with that same order (never a second one)."""
 
 from __future__ import annotations
 
+import importlib
 import threading
 from datetime import timedelta
 from typing import Any
@@ -17,7 +18,6 @@ from django.utils import timezone
 from souk.catalog.models import Variant
 from souk.core.models import IdempotencyRecord
 from souk.inventory.tests.factories import ledger_mismatches
-from souk.orders.api import serializers
 from souk.orders.models import CartItem, Checkout, Order
 from souk.orders.services import placement
 from souk.orders.services.cart import cart_item_add
@@ -63,14 +63,18 @@ def locked_elsewhere(variant_ids: list[int]) -> bool:
     return outcome == [True]
 
 
-def probing(serializer: type[Any], variant_ids: list[int], seen: list[bool]) -> Any:
-    real = serializer.to_representation
+def probing(target: str, variant_ids: list[int], seen: list[bool]) -> Any:
+    """Patch the function that renders the answer (`module.name`) to note, each time it runs,
+    whether the variants are locked."""
+    module_name, name = target.rsplit(".", 1)
+    module = importlib.import_module(module_name)
+    real = getattr(module, name)
 
-    def to_representation(self: Any, instance: Any) -> Any:
+    def rendering(*args: Any, **kwargs: Any) -> Any:
         seen.append(locked_elsewhere(variant_ids))
-        return real(self, instance)
+        return real(*args, **kwargs)
 
-    return mock.patch.object(serializer, "to_representation", to_representation)
+    return mock.patch.object(module, name, rendering)
 
 
 @pytest.fixture
@@ -92,7 +96,7 @@ def order_body(shop: Any, variant: Variant, quantity: int = 2) -> dict[str, Any]
 def test_no_row_lock_is_held_while_an_order_is_rendered(buyer, shop, variant, headers):
     seen: list[bool] = []
 
-    with probing(serializers.OrderSerializer, [variant.pk], seen):
+    with probing("souk.orders.api.views.orders.order_payload", [variant.pk], seen):
         response = buyer.post(ORDERS, order_body(shop, variant), format="json", headers=headers)
 
     assert response.status_code == 201, response.content
@@ -105,7 +109,7 @@ def test_no_row_lock_is_held_while_a_checkout_is_rendered(buyer, customer, shop,
     cart_item_add(user=customer, variant=variant, quantity=3)
     seen: list[bool] = []
 
-    with probing(serializers.CheckoutSerializer, [variant.pk], seen):
+    with probing("souk.orders.api.views.checkout.checkout_payload", [variant.pk], seen):
         response = buyer.post(CHECKOUT, {}, format="json", headers=headers)
 
     assert response.status_code == 201, response.content
@@ -158,8 +162,8 @@ def test_a_failure_rendering_a_committed_checkout_is_retried_at_once_with_that_c
     cart_item_add(user=customer, variant=variant, quantity=3)
     headers = {"Idempotency-Key": "render-1"}
 
-    with mock.patch.object(
-        serializers.CheckoutSerializer, "to_representation", side_effect=RuntimeError("bug")
+    with mock.patch(
+        "souk.orders.api.views.checkout.checkout_payload", side_effect=RuntimeError("bug")
     ):
         failed = buyer.post(CHECKOUT, {}, format="json", headers=headers)
 

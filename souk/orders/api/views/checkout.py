@@ -12,7 +12,9 @@ from souk.core.exceptions import NotFound
 from souk.core.idempotency import ResultRecorder, idempotent
 from souk.orders import selectors
 from souk.orders.api import serializers as s
+from souk.orders.api.payloads import checkout_payload
 from souk.orders.api.views.common import DESTINATION_NOTE, IDEMPOTENCY_NOTE, _placement_args
+from souk.orders.models import Checkout
 from souk.orders.services.placement import checkout_place
 
 
@@ -26,6 +28,11 @@ class CheckoutView(GenericAPIView):
         if checkout is None:
             raise NotFound("No such checkout.")
         return Response(self.get_serializer(checkout).data, status=status.HTTP_201_CREATED)
+
+    def placed(self, request: Request, checkout: Checkout) -> Response:
+        """The answer for a checkout just placed, from the checkout and its orders (nothing is
+        read back)."""
+        return Response(checkout_payload(checkout), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=s.CheckoutCreateSerializer,
@@ -41,4 +48,4 @@ class CheckoutView(GenericAPIView):
         placed = checkout_place(
             user=request_user(request), on_placed=record, **_placement_args(data.validated_data)
         )
-        return self.created(request, placed.pk)
+        return self.placed(request, placed)

@@ -15,6 +15,7 @@ from souk.core.idempotency import ResultRecorder, idempotent
 from souk.core.permissions import IsShopMemberOrAdmin
 from souk.orders import policy, selectors
 from souk.orders.api import serializers as s
+from souk.orders.api.payloads import order_payload
 from souk.orders.api.views.common import (
     DESTINATION_NOTE,
     IDEMPOTENCY_NOTE,
@@ -68,6 +69,10 @@ class OrderListView(GenericAPIView):
             raise NotFound("No such order.")
         return Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
 
+    def placed(self, request: Request, order: Order) -> Response:
+        """The answer for an order just placed, from the order itself (nothing is read back)."""
+        return Response(order_payload(order), status=status.HTTP_201_CREATED)
+
     @extend_schema(
         request=s.OrderCreateSerializer,
         responses={201: s.OrderSerializer},
@@ -87,8 +92,7 @@ class OrderListView(GenericAPIView):
             on_placed=record,
             **_placement_args(values),
         )
-        # The order comes back with everything it shows attached: nothing is read back.
-        return Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
+        return self.placed(request, order)
 
 
 class OrderObjectMixin:
