@@ -44,7 +44,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import router, transaction
 from django_redis.exceptions import ConnectionInterrupted
-from redis.exceptions import RedisError
+from redis.exceptions import LockError, RedisError
 
 from souk.accounts.models import User
 
@@ -76,15 +76,20 @@ def _timeout() -> int:
     return int(settings.AUTH_STATE_CACHE_SECONDS)
 
 
+def _db() -> str:
+    # The primary: a lagging replica could hand back the state from before a change.
+    return router.db_for_write(User)
+
+
 def _state_read(user_id: int) -> dict[str, Any] | None:
     """The user's state from the database, or None if there is no such user."""
-    row = User.objects.filter(pk=user_id).values(*_LOADED).first()
+    row = User.objects.using(_db()).filter(pk=user_id).values(*_LOADED).first()
     return dict(row) if row is not None else None
 
 
 def user_from_state(state: dict[str, Any]) -> User:
     """A `User` with the state's fields loaded and every other field deferred."""
-    user = User.from_db(router.db_for_read(User), _LOADED, [state[name] for name in _LOADED])
+    user = User.from_db(_db(), _LOADED, [state[name] for name in _LOADED])
     user._defer_together = True
     return user
 
@@ -101,7 +106,7 @@ def auth_user_get(*, user_id: int) -> User | None:
         return user_from_state(state) if state is not None else None
     if cached == GONE:
         return None
-    if isinstance(cached, dict):
+    if isinstance(cached, dict) and cached.keys() >= set(_LOADED):
         return user_from_state(cached)
     state = _state_read(user_id)
     if state is None:
@@ -113,15 +118,23 @@ def auth_user_get(*, user_id: int) -> User | None:
     return user_from_state(state)
 
 
+def _state_set(key: str, user_id: int) -> None:
+    state = _state_read(user_id)
+    cache.set(key, state if state is not None else GONE, _timeout())
+
+
 def _state_store(user_id: int) -> None:
     """After commit: read the user afresh and overwrite the cached state."""
     key = auth_state_key(user_id)
     try:
-        with cache.lock(  # type: ignore[attr-defined]  # django-redis API
-            f"{key}:lock", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS
-        ):
-            state = _state_read(user_id)
-            cache.set(key, state if state is not None else GONE, _timeout())
+        try:
+            with cache.lock(  # type: ignore[attr-defined]  # django-redis API
+                f"{key}:lock", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS
+            ):
+                _state_set(key, user_id)
+        except LockError:  # not acquired, or held too long: a fresh read and set still help
+            logger.warning("auth state lock of user %s not held, setting without it", user_id)
+            _state_set(key, user_id)
     except CACHE_ERRORS as exc:
         logger.warning("auth state cache unavailable, user %s not refreshed: %s", user_id, exc)
 
