@@ -4,6 +4,7 @@ change of that state is seen by the very next request."""
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 from django.core.cache import cache
@@ -228,6 +229,40 @@ def test_a_change_overwrites_a_fill_stored_before_it(customer, django_capture_on
         assert cache.add(auth_state_key(customer.pk), old) is True  # the stale fill
 
     assert cached(customer)["is_active"] is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_changes_close_together_leave_the_latest_state(user_factory, monkeypatch):
+    """Change A has read the row after its commit; change B commits and stores before A has
+    stored: the lock makes B wait, so A's older read cannot land last."""
+    user = user_factory()
+    real_read = auth_state._state_read
+    b_started = []
+
+    def change_b() -> None:
+        try:
+            User.objects.filter(pk=user.pk).update(is_active=False)
+            auth_state.auth_state_changed(user_ids=[user.pk])  # no transaction: stores now
+        finally:
+            connection.close()
+
+    b = threading.Thread(target=change_b)
+
+    def read(user_id):
+        row = real_read(user_id)
+        if not b_started:  # change A, holding what it read
+            b_started.append(True)
+            b.start()
+            b.join(timeout=0.5)
+        return row
+
+    monkeypatch.setattr(auth_state, "_state_read", read)
+
+    tokens_revoke_all(user=user)  # change A
+    b.join()
+
+    assert cached(user)["token_generation"] == 1
+    assert cached(user)["is_active"] is False
 
 
 # --- Redis down -------------------------------------------------------------------------------
