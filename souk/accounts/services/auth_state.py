@@ -51,7 +51,9 @@ from souk.accounts.models import User
 logger = logging.getLogger(__name__)
 
 # What authorizing a request reads from `request.user` (authentication, the policy modules,
-# souk.core.permissions). Changing this list changes the key's version.
+# souk.core.permissions). Profile fields (email, names, phone) are read by no common path
+# (placing orders, lists, policies); the profile endpoint loads them all in one query. When
+# this list changes, bump the version in `auth_state_key`.
 STATE_FIELDS: tuple[str, ...] = (
     "id",
     "token_generation",
