@@ -229,6 +229,10 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
 }
 
+# How long a user's auth state (id, token generation, active, role, staff flags) stays cached;
+# every change of it is written through at once (souk.accounts.services.auth_state).
+AUTH_STATE_CACHE_SECONDS = env.int("AUTH_STATE_CACHE_SECONDS", default=3600)
+
 # One-time codes (OTP).
 OTP_TTL_SECONDS = 300
 OTP_MAX_ATTEMPTS = 5

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Iterable
+from typing import Any, ClassVar, Self
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -73,8 +74,25 @@ class User(AbstractBaseUser, PermissionsMixin):
             ),
         ]
 
+    # True on a user built from the cached auth state (souk.accounts.services.auth_state):
+    # reading one of its deferred fields loads every deferred field in one query.
+    _defer_together = False
+
     def __str__(self) -> str:
         return self.email
+
+    def refresh_from_db(
+        self,
+        using: str | None = None,
+        fields: Iterable[str] | None = None,
+        from_queryset: models.QuerySet[Self] | None = None,
+    ) -> None:
+        if self._defer_together and fields is not None:
+            deferred = self.get_deferred_fields()
+            fields = list(fields)
+            if deferred and set(fields) <= deferred:
+                fields = sorted(deferred)
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
 
     def clean(self) -> None:
         super().clean()

@@ -14,6 +14,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from souk.accounts.locks import outstanding_token_lock
 from souk.accounts.models import User
+from souk.accounts.services.auth_state import auth_state_changed
 from souk.core.exceptions import DomainError
 
 
@@ -99,4 +100,5 @@ def tokens_revoke_all(*, user: User) -> None:
             [BlacklistedToken(token=token) for token in pending], ignore_conflicts=True
         )
         User.objects.filter(pk=user.pk).update(token_generation=F("token_generation") + 1)
+        auth_state_changed(user_ids=[user.pk])  # an update() sends no post_save
         user.refresh_from_db(fields=["token_generation"])

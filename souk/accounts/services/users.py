@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from souk.accounts.identifiers import normalize_email, normalize_phone
 from souk.accounts.models import User
+from souk.accounts.services.auth_state import auth_state_changed
 from souk.accounts.services.tokens import AuthenticationFailed, tokens_revoke_all
 from souk.core.exceptions import PermissionDeniedError
 from souk.core.services import model_update
@@ -156,6 +157,8 @@ def user_become_artisan(*, user: User) -> User:
         return user
     if user.role != User.Role.CUSTOMER:
         raise PermissionDeniedError("Only customer accounts can become artisans.")
-    User.objects.filter(pk=user.pk, role=User.Role.CUSTOMER).update(role=User.Role.ARTISAN)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk, role=User.Role.CUSTOMER).update(role=User.Role.ARTISAN)
+        auth_state_changed(user_ids=[user.pk])  # an update() sends no post_save
     user.refresh_from_db(fields=["role"])
     return user
