@@ -1,7 +1,7 @@
 """Per-user auth state in the cache, so that authenticating a request reads no database row.
 
 A JWT names its user; to authorize the request we need a few columns of that user
-(`STATE_FIELDS`). They are kept in Redis under `auth:user:v1:<id>` for
+(`STATE_FIELDS`). They are kept in Redis under `auth:user:v2:<id>` for
 `AUTH_STATE_CACHE_SECONDS`, and `auth_user_get` builds a real `User` from them with
 `User.from_db`: those fields are loaded, every other one is deferred (read from the database
 on first access, all of them in one query) and `save()` writes only the loaded fields.
@@ -51,9 +51,9 @@ from souk.accounts.models import User
 logger = logging.getLogger(__name__)
 
 # What authorizing a request reads from `request.user` (authentication, the policy modules,
-# souk.core.permissions). Profile fields (email, names, phone) are read by no common path
-# (placing orders, lists, policies); the profile endpoint loads them all in one query. When
-# this list changes, bump the version in `auth_state_key`.
+# souk.core.permissions), and the buyer's name and email that a placed order shows. Other
+# profile fields (phone, ...) are read by no common path; the profile endpoint loads them all
+# in one query. When this list changes, bump the version in `auth_state_key`.
 STATE_FIELDS: tuple[str, ...] = (
     "id",
     "token_generation",
@@ -61,6 +61,9 @@ STATE_FIELDS: tuple[str, ...] = (
     "role",
     "is_staff",
     "is_superuser",
+    "email",
+    "first_name",
+    "last_name",
 )
 GONE = "gone"  # the user was deleted
 CACHE_ERRORS = (RedisError, ConnectionInterrupted)
@@ -71,7 +74,7 @@ _LOADED = tuple(f.attname for f in User._meta.concrete_fields if f.attname in ST
 
 
 def auth_state_key(user_id: int) -> str:
-    return f"auth:user:v1:{user_id}"
+    return f"auth:user:v2:{user_id}"
 
 
 def _timeout() -> int:

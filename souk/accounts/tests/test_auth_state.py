@@ -73,6 +73,9 @@ def test_first_request_reads_the_row_once_and_fills_the_cache(client_for, custom
         "is_active": True,
         "is_staff": False,
         "token_generation": 0,
+        "email": customer.email,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
     }
 
 
@@ -163,8 +166,8 @@ def test_saving_fields_outside_the_state_keeps_it_cached(client_for, customer):
     client = client_for(customer)
     client.get(ME)
 
-    customer.first_name = "Zara"
-    customer.save(update_fields=["first_name"])
+    customer.is_phone_verified = True
+    customer.save(update_fields=["is_phone_verified"])
 
     assert cached(customer) is not None
 
@@ -309,12 +312,13 @@ def test_redis_down_still_refuses_a_revoked_token(
 def test_state_user_loads_deferred_fields_lazily_in_one_query(customer):
     user = auth_user_get(user_id=customer.pk)
     assert user is not None
-    assert {"email", "first_name", "last_name", "password"} <= user.get_deferred_fields()
+    assert {"phone", "date_joined", "password"} <= user.get_deferred_fields()
+    assert "email" not in user.get_deferred_fields()  # a placed order shows it
 
     with CaptureQueriesContext(connection) as captured:
-        names = (user.first_name, user.last_name, user.email, user.phone)
+        profile = (user.phone, user.date_joined, user.is_phone_verified)
 
-    assert names == (customer.first_name, customer.last_name, customer.email, None)
+    assert profile == (None, customer.date_joined, customer.is_phone_verified)
     assert len(captured) == 1
     assert user.get_deferred_fields() == set()
     assert user.check_password(PASSWORD)
@@ -330,8 +334,8 @@ def test_saving_a_state_user_writes_only_its_loaded_fields(customer):
 
     [update] = [q["sql"] for q in captured if q["sql"].startswith("UPDATE")]
     assert '"role"' in update
-    assert '"email"' not in update
-    assert '"first_name"' not in update
+    assert '"phone"' not in update
+    assert '"date_joined"' not in update
     assert '"password"' not in update
     row = User.objects.get(pk=customer.pk)
     assert row.role == "artisan"
