@@ -25,14 +25,13 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 from rest_framework.request import Request
@@ -96,18 +95,47 @@ def _committed_resource(record: IdempotencyRecord) -> Any:
     return json.loads(record.response_body).get("resource")
 
 
+# Claiming a key and storing the response commit without waiting for the disk flush
+# (synchronous_commit off, for that one statement): the claim reaches the disk with the
+# request's own commit, which flushes the log up to it, and a stored response lost to a crash
+# of PostgreSQL in the next fraction of a second leaves the record naming what was created
+# (committed with it), which a retry resumes from.
+_CLAIM_SQL = """
+INSERT INTO core_idempotencyrecord
+    (user_id, key, scope, request_hash, state, created_at, updated_at)
+SELECT %(user)s, %(key)s, %(scope)s, %(hash)s, %(state)s, %(now)s, %(now)s
+WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL
+ON CONFLICT (user_id, scope, key) DO NOTHING
+RETURNING id
+"""
+
+_STORE_SQL = """
+UPDATE core_idempotencyrecord
+SET state = %(state)s, response_status = %(status)s, response_body = %(body)s,
+    updated_at = %(now)s
+WHERE id = %(id)s AND updated_at = ANY(%(versions)s)
+  AND set_config('synchronous_commit', 'off', true) IS NOT NULL
+"""
+
+
 def _claim(*, user: Any, key: str, scope: str, fingerprint: str) -> _Claim | None:
     """Claim the key for this request (None: replay the record returned by `_replay`)."""
-    try:
-        # One statement: on its own it commits by itself; inside a transaction (tests), a
-        # savepoint keeps a refused insert from breaking it.
-        with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            created = IdempotencyRecord.objects.create(
-                user=user, key=key, scope=scope, request_hash=fingerprint
-            )
-        return _Claim(pk=created.pk, versions=[created.updated_at])
-    except IntegrityError:
-        pass
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM_SQL,
+            {
+                "user": user.pk,
+                "key": key,
+                "scope": scope,
+                "hash": fingerprint,
+                "state": State.IN_PROGRESS,
+                "now": now,
+            },
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return _Claim(pk=row[0], versions=[now])
     existing = IdempotencyRecord.objects.get(user=user, key=key, scope=scope)
     now = timezone.now()
     expired = existing.created_at < now - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
@@ -221,12 +249,18 @@ def _run(handler: Callable[..., Response], view: APIView, *args: Any, **kwargs: 
 
 
 def _store(claim: _Claim, response: Response) -> None:
-    IdempotencyRecord.objects.filter(pk=claim.pk, updated_at__in=claim.versions).update(
-        state=State.DONE,
-        response_status=response.status_code,
-        response_body=_plain(response.data),  # text: replayed with its keys in order
-        updated_at=timezone.now(),
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _STORE_SQL,
+            {
+                "state": State.DONE,
+                "status": response.status_code,
+                "body": _plain(response.data),  # text: replayed with its keys in order
+                "now": timezone.now(),
+                "id": claim.pk,
+                "versions": claim.versions,
+            },
+        )
 
 
 def _release(claim: _Claim) -> None:

@@ -14,8 +14,6 @@ from django.core.cache import cache
 from django.db import transaction
 from redis.exceptions import RedisError
 
-from souk.core.cache import cache_delete_safe
-
 logger = logging.getLogger(__name__)
 TIMEOUT = 300
 
@@ -42,13 +40,19 @@ def inventory_version(shop_id: int) -> int | None:
 
 
 def _bump(shop_ids: list[int]) -> None:
-    for shop_id in shop_ids:
-        try:
-            cache.add(version_key(shop_id), 1, timeout=None)
-            cache.incr(version_key(shop_id))
-        except (RedisError, ValueError) as exc:
-            logger.warning("could not invalidate inventory cache of %s: %s", shop_id, exc)
-    cache_delete_safe(*(alerts_key(shop_id) for shop_id in shop_ids))
+    """Bump the shops' versions and drop their cached alert lists, in one round trip (a
+    pipeline: each version is created at 1 if missing, then incremented)."""
+    try:
+        client = cache.client  # type: ignore[attr-defined]  # django-redis
+        pipe = client.get_client(write=True).pipeline(transaction=False)
+        for shop_id in shop_ids:
+            key = client.make_key(version_key(shop_id))
+            pipe.set(key, 1, nx=True)
+            pipe.incr(key)
+        pipe.delete(*(client.make_key(alerts_key(shop_id)) for shop_id in shop_ids))
+        pipe.execute()
+    except (RedisError, ValueError) as exc:
+        logger.warning("could not invalidate inventory cache of %s: %s", shop_ids, exc)
 
 
 def inventory_changed(*, shop_ids: Iterable[int]) -> None:

@@ -13,13 +13,15 @@ the lease a dispatcher stops and hands back what it has not sent, so that no lea
 while its message is still being worked on.
 
 Dispatchers are kicked after the commit of every change that wrote messages (best effort: a
-broker that is down is logged, never an error) and swept by beat every
-OUTBOX_SWEEP_SECONDS, which delivers whatever a kick missed."""
+broker that is down is logged, never an error; published by a thread of the process, so the
+request does not wait for the broker) and swept by beat every OUTBOX_SWEEP_SECONDS, which
+delivers whatever a kick missed."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import random
 import threading
 import time
@@ -110,9 +112,47 @@ def dispatch_again() -> None:
     _kick()
 
 
+class _Kicker:
+    """Publishes the kicks of a process from a thread of its own, off the requests' path: a
+    request only asks, after its commit. Asks that arrive while a kick is being published
+    are merged into the next one, so a burst of commits costs a publish or two instead of one
+    each, and every ask is followed by a publish that starts after it (the dispatcher it
+    wakes sees that commit). The thread is started on the first ask in each process (after
+    a fork, anew). With tasks run eagerly (tests), the kick is published in the request."""
+
+    def __init__(self) -> None:
+        self._asked = threading.Event()
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self.published = 0  # kicks this process published (for tests and debugging)
+
+    def ask(self) -> None:
+        if outbox_dispatch_task.app.conf.task_always_eager:
+            _kick()
+            return
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    self._asked = threading.Event()
+                    threading.Thread(target=self._run, name="outbox-kicker", daemon=True).start()
+                    self._pid = os.getpid()
+        self._asked.set()
+
+    def _run(self) -> None:
+        asked = self._asked
+        while True:
+            asked.wait()
+            asked.clear()
+            _kick()
+            self.published += 1
+
+
+_kicks = _Kicker()
+
+
 class _KickOnce:
     """The after-commit kick of one transaction: registered by every write of the
-    transaction, it publishes once."""
+    transaction, it asks once."""
 
     def __init__(self) -> None:
         self.done = False
@@ -120,7 +160,7 @@ class _KickOnce:
     def __call__(self) -> None:
         if not self.done:
             self.done = True
-            _kick()
+            _kicks.ask()
 
 
 def dispatch_on_commit() -> None:

@@ -4,6 +4,7 @@ from the admin."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -177,3 +178,53 @@ def test_the_kick_connection_bounds_its_socket_wait():
 
     assert options["socket_timeout"] == dispatch.KICK_CONNECT_TIMEOUT == 1.0
     assert options["max_retries"] == 0
+
+
+def test_kicks_are_published_by_a_thread_merging_asks_and_following_each_one(monkeypatch, settings):
+    """A request only asks for a kick after its commit; a thread of the process publishes.
+    Asks made while a kick is being published are merged into the next kick, and each ask is
+    followed by a publish that starts after it."""
+    import threading
+    import time
+
+    from config.celery import app as celery_app
+    from souk.notifications.services import dispatch
+
+    started: list[float] = []
+    releases = threading.Semaphore(0)
+
+    def slow_kick() -> None:
+        started.append(time.monotonic())
+        releases.acquire(timeout=5)  # a publish that takes as long as the test wants
+
+    kicker = dispatch._Kicker()
+    monkeypatch.setattr(dispatch, "_kick", slow_kick)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    celery_app.conf.task_always_eager = False
+    try:
+        published = burst(kicker, started, releases)
+    finally:
+        celery_app.conf.task_always_eager = True
+        releases.release()
+    assert published[0] == 2  # 21 asks, 2 publishes
+    assert published[1] > published[2]  # the burst is followed by a publish begun after it
+    assert kicker.published == 1  # the merged one is still being published
+
+
+def burst(kicker: Any, started: list[float], releases: Any) -> tuple[int, float, float]:
+    """Ask once, then 20 times while that first publish is held: (publishes started, when
+    the last one started, when the last ask was made)."""
+    import time
+
+    kicker.ask()  # starts the thread; its first publish is now held
+    deadline = time.monotonic() + 5
+    while not started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for _ in range(20):  # a burst while the first publish is under way
+        kicker.ask()
+    last_ask = time.monotonic()
+    releases.release()  # the first publish ends
+    while len(started) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)  # nothing else starts
+    return len(started), started[-1], last_ask

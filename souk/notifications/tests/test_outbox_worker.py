@@ -319,7 +319,7 @@ def test_a_worker_killed_mid_send_loses_nothing_and_the_next_one_sends_once(
 def test_an_order_whose_kick_was_lost_is_delivered_by_the_sweep(workers, place):
     workers.start()
 
-    with mock.patch.object(dispatch, "_kick") as kick:  # the web process died after commit
+    with mock.patch.object(dispatch._kicks, "ask") as kick:  # the web process died after commit
         response = place()
     wait_until(all_sent, seconds=20, what="delivery by the sweep", log=workers.log)
 
