@@ -3,10 +3,18 @@ change or reset.
 
 The user is built from the per-user auth state in the cache
 (`souk.accounts.services.auth_state`); only a cache miss or an unreachable cache reads the
-row."""
+row.
+
+A client sends the same access token with many requests: each process keeps the tokens it
+has verified (`VerifiedTokens`, keyed by the whole token, signature included) until they
+expire, so the signature and claims are checked once per token, not once per request.
+Revocation is unaffected: it is the user's token generation, read on every request."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from typing import Any
 
 from rest_framework_simplejwt import authentication
@@ -17,7 +25,48 @@ from souk.accounts.services.auth_state import auth_user_get
 from souk.accounts.services.tokens import GENERATION_CLAIM, token_is_current
 
 
+class VerifiedTokens:
+    """Access tokens this process has verified, by their raw bytes, until their `exp` (at
+    most `size` of them; the oldest are forgotten first)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._tokens: OrderedDict[bytes, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, raw: bytes) -> Any:
+        token = self._tokens.get(raw)
+        if token is None:
+            return None
+        expires = token.payload.get("exp")
+        if not isinstance(expires, int | float) or expires <= time.time():
+            with self._lock:
+                self._tokens.pop(raw, None)
+            return None
+        return token
+
+    def add(self, raw: bytes, token: Any) -> None:
+        with self._lock:
+            self._tokens[raw] = token
+            while len(self._tokens) > self.size:
+                self._tokens.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
+
+verified_tokens = VerifiedTokens()
+
+
 class JWTAuthentication(authentication.JWTAuthentication):
+    def get_validated_token(self, raw_token: bytes) -> Any:
+        token = verified_tokens.get(raw_token)
+        if token is None:
+            token = super().get_validated_token(raw_token)
+            verified_tokens.add(raw_token, token)
+        return token
+
     def get_user(self, validated_token: Any) -> Any:
         try:
             user_id = int(validated_token[jwt_settings.USER_ID_CLAIM])

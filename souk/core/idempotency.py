@@ -166,14 +166,31 @@ def _claim(*, user: Any, key: str, scope: str, fingerprint: str) -> _Claim | Non
     return None
 
 
+# Naming what the request created on its claimed record, in the service's transaction, while
+# this request still holds the claim (the versions it wrote).
+_NAME_SQL = """
+UPDATE core_idempotencyrecord SET response_body = %(body)s, updated_at = %(now)s
+WHERE id = %(id)s AND state = %(state)s AND updated_at = ANY(%(versions)s)
+"""
+
+
 def _recorder(claim: _Claim) -> ResultRecorder:
     def record(resource: Model) -> None:
         """Name `resource` on the claimed record, in the caller's transaction."""
         now = timezone.now()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _NAME_SQL,
+                {
+                    "body": json.dumps({"resource": resource.pk}),
+                    "now": now,
+                    "id": claim.pk,
+                    "state": State.IN_PROGRESS,
+                    "versions": claim.versions,
+                },
+            )
+            named = cursor.rowcount
         claim.versions.append(now)
-        named = IdempotencyRecord.objects.filter(
-            pk=claim.pk, state=State.IN_PROGRESS, updated_at__in=claim.versions[:-1]
-        ).update(response_body=json.dumps({"resource": resource.pk}), updated_at=now)
         if not named:  # taken over by a retry meanwhile: it does the work, this one must not
             raise IdempotencyInProgress()
 

@@ -112,13 +112,18 @@ def dispatch_again() -> None:
     _kick()
 
 
+# The least time between two kicks of one process.
+KICK_INTERVAL_SECONDS = 0.05
+
+
 class _Kicker:
     """Publishes the kicks of a process from a thread of its own, off the requests' path: a
-    request only asks, after its commit. Asks that arrive while a kick is being published
-    are merged into the next one, so a burst of commits costs a publish or two instead of one
-    each, and every ask is followed by a publish that starts after it (the dispatcher it
-    wakes sees that commit). The thread is started on the first ask in each process (after
-    a fork, anew). With tasks run eagerly (tests), the kick is published in the request."""
+    request only asks, after its commit. Asks that arrive while a kick is being published, or
+    less than KICK_INTERVAL_SECONDS after one, are merged into the next one, so a busy process
+    publishes at most one kick per interval instead of one per commit, and every ask is
+    followed by a publish that starts after it (the dispatcher it wakes sees that commit).
+    The thread is started on the first ask in each process (after a fork, anew). With tasks
+    run eagerly (tests), the kick is published in the request."""
 
     def __init__(self) -> None:
         self._asked = threading.Event()
@@ -145,6 +150,9 @@ class _Kicker:
             asked.clear()
             _kick()
             self.published += 1
+            # At most one kick per interval: the asks of a busy process meanwhile are merged
+            # into the next one (a dispatcher claims every due message when it runs).
+            time.sleep(KICK_INTERVAL_SECONDS)
 
 
 _kicks = _Kicker()

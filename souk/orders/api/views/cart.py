@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from souk.accounts.api.auth import request_user
+from souk.orders.api import plain
 from souk.orders.api import serializers as s
 from souk.orders.api.views.common import NO_CONTENT
 from souk.orders.services import cart as cart_services
@@ -61,9 +62,11 @@ class CartItemsView(GenericAPIView):
         "`insufficient_stock`.",
     )
     def post(self, request: Request) -> Response:
-        data = s.CartItemAddSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = plain.cart_line_body(request.data)
+        if values is None:
+            data = s.CartItemAddSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            values = data.validated_data
         variant = cart_services.variant_for(
             variant_id=values.get("variant"), product_id=values.get("product")
         )

@@ -11,6 +11,7 @@ from souk.accounts.api.auth import request_user
 from souk.core.exceptions import NotFound
 from souk.core.idempotency import ResultRecorder, idempotent
 from souk.orders import selectors
+from souk.orders.api import plain
 from souk.orders.api import serializers as s
 from souk.orders.api.payloads import checkout_payload
 from souk.orders.api.views.common import DESTINATION_NOTE, IDEMPOTENCY_NOTE, _placement_args
@@ -43,9 +44,12 @@ class CheckoutView(GenericAPIView):
     )
     @idempotent(resume=created)
     def post(self, request: Request, *, record: ResultRecorder | None) -> Response:
-        data = s.CheckoutCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        values = plain.checkout_body(request.data)
+        if values is None:
+            data = s.CheckoutCreateSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            values = data.validated_data
         placed = checkout_place(
-            user=request_user(request), on_placed=record, **_placement_args(data.validated_data)
+            user=request_user(request), on_placed=record, **_placement_args(values)
         )
         return self.placed(request, placed)

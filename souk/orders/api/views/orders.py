@@ -14,6 +14,7 @@ from souk.core.exceptions import NotFound
 from souk.core.idempotency import ResultRecorder, idempotent
 from souk.core.permissions import IsShopMemberOrAdmin
 from souk.orders import policy, selectors
+from souk.orders.api import plain
 from souk.orders.api import serializers as s
 from souk.orders.api.payloads import order_payload
 from souk.orders.api.views.common import (
@@ -82,9 +83,11 @@ class OrderListView(GenericAPIView):
     )
     @idempotent(resume=created)
     def post(self, request: Request, *, record: ResultRecorder | None) -> Response:
-        data = s.OrderCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = plain.order_body(request.data)
+        if values is None:
+            data = s.OrderCreateSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            values = data.validated_data
         order = order_place(
             user=request_user(request),
             shop=values["shop"],
