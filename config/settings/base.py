@@ -116,6 +116,14 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
     f"-c random_page_cost={env.float('DB_RANDOM_PAGE_COST', default=1.1)} "
     f"-c lock_timeout={DB_LOCK_TIMEOUT_MS}ms"
 )
+# Parameters are sent apart from the statement (PostgreSQL's extended protocol) instead of
+# being quoted into its text on the client, which cost a sixth of the purchase path's CPU.
+# Statements are never prepared on the server (prepare_threshold None), so that a pooler in
+# transaction mode (PgBouncer) can hand any server connection to any transaction.
+DATABASES["default"]["OPTIONS"]["server_side_binding"] = env.bool(
+    "DB_SERVER_SIDE_BINDING", default=True
+)
+DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
 # The lock_timeout every connection opens with: a lock plan sets its own (SET LOCAL, once per
 # transaction) only where DB_LOCK_TIMEOUT_MS differs from it. None (a pooler that does not pass
 # connection options on) makes every locking transaction set it.

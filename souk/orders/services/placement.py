@@ -23,6 +23,7 @@ from django.utils import timezone
 from souk.accounts.models import Address, User
 from souk.catalog.models import Variant
 from souk.core.exceptions import InvalidInput
+from souk.core.idempotency import Recorder
 from souk.core.serializers import does_not_exist_message
 from souk.inventory.locks import LockedVariants, variants_lock
 from souk.inventory.models import StockMovement
@@ -209,8 +210,9 @@ event AS (
     SELECT o.id, 'placed', %(customer)s, %(now)s FROM o
     RETURNING id
 )
+{named}
 SELECT o.id, (SELECT array_agg(id ORDER BY id) FROM items), (SELECT id FROM delivery),
-       (SELECT id FROM event)
+       (SELECT id FROM event), {named_count}
 FROM o
 """
 
@@ -237,7 +239,10 @@ def _write_order(
     checkout: Checkout | None,
     expires_at: datetime,
     now: datetime,
+    recorder: Recorder | None = None,
 ) -> Written:
+    """Write one order. With `recorder`, the statement also names the order on the request's
+    idempotency record (see `souk.core.idempotency.Recorder`)."""
     order_subtotal = subtotal(lines)
     shares = allocate(discount, {index: line.line_total for index, line in enumerate(lines)})
     names = [_line_name(line.variant.product.name, line.variant) for line in lines]
@@ -271,16 +276,25 @@ def _write_order(
         "delivery_status": DeliverySchedule.State.SCHEDULED,
         "notes": delivery.notes,
     }
+    sql = _WRITE_ORDER_SQL.format(named="", named_count="0")
     with connection.cursor() as cursor:
         for _ in range(5):
             params["number"] = _order_number()
-            cursor.execute(_WRITE_ORDER_SQL, params)
+            if recorder is not None:
+                named, named_params = recorder.cte("SELECT id FROM o")
+                sql = _WRITE_ORDER_SQL.format(
+                    named=f", named AS ({named})", named_count="(SELECT count(*) FROM named)"
+                )
+                params.update(named_params)
+            cursor.execute(sql, params)
             row = cursor.fetchone()
             if row is not None:
                 break
         else:
             raise RuntimeError("could not allocate an order number")
-    order_id, item_ids, schedule_id, event_id = row
+    order_id, item_ids, schedule_id, event_id, named_count = row
+    if recorder is not None:
+        recorder.checked(named_count)
     order = Order(
         id=order_id,
         created_at=now,
@@ -360,6 +374,7 @@ def _place(
     coupon_code: str | None,
     as_checkout: bool,
     shop_id: int | None = None,
+    recorder: Recorder | None = None,
 ) -> Placement:
     """Inside a transaction (cart already locked for a checkout). The variants come either
     as `wanted` ({variant id: quantity}) or as request `lines` ({variant or product,
@@ -433,6 +448,7 @@ def _place(
             checkout=placement.checkout,
             expires_at=expires_at,
             now=now,
+            recorder=recorder,
         )
         stock_apply(
             changes=[StockChange(line.variant.pk, -line.quantity) for line in by_shop[shop_key]],
@@ -575,6 +591,8 @@ def order_place(
     ]
     if not lines:
         raise ValidationError({"items": ["Give at least one item."]})
+    # The request's idempotency record is named by the order's own statement when it can be.
+    recorder = on_placed if isinstance(on_placed, Recorder) else None
     with transaction.atomic():
         placement = _place(
             user=user,
@@ -585,7 +603,8 @@ def order_place(
             coupon_code=coupon_code,
             as_checkout=False,
             shop_id=shop if isinstance(shop, int) else shop.pk,
+            recorder=recorder,
         )
-        if on_placed is not None:
+        if on_placed is not None and recorder is None:
             on_placed(placement.orders[0])
     return placement.orders[0]
