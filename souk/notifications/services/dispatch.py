@@ -113,7 +113,7 @@ def dispatch_again() -> None:
 
 
 # The least time between two kicks of one process.
-KICK_INTERVAL_SECONDS = 0.05
+KICK_INTERVAL_SECONDS = 0.25
 
 
 class _Kicker:

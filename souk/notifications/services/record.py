@@ -19,6 +19,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from souk.catalog.models import Review
+from souk.core.renderers import dumps
 from souk.inventory.models import InventoryAlert
 from souk.notifications.models import (
     DEFAULT_CHANNELS,
@@ -95,16 +96,16 @@ ORDER BY s.source, u.email
 _WRITE_SQL = """
 WITH notified AS (
     INSERT INTO notifications_notification (recipient_id, kind, title, body, data, created_at)
-    SELECT n.recipient, n.kind, n.title, n.body, n.data::jsonb, now()
-    FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[])
-        AS n(recipient, kind, title, body, data)
+    SELECT n.recipient, n.kind, n.title, n.body, n.data, now()
+    FROM jsonb_to_recordset(%s::jsonb) AS n(recipient bigint, kind text, title text,
+                                            body text, data jsonb)
 )
 INSERT INTO notifications_outboxmessage
     (key, channel, recipient_id, kind, data, status, attempts, available_at, created_at,
      last_error)
-SELECT gen_random_uuid(), m.channel, m.recipient, m.kind, m.data::jsonb, 'pending', 0, now(),
+SELECT gen_random_uuid(), m.channel, m.recipient, m.kind, m.data, 'pending', 0, now(),
        now(), ''
-FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[]) AS m(channel, recipient, kind, data)
+FROM jsonb_to_recordset(%s::jsonb) AS m(channel text, recipient bigint, kind text, data jsonb)
 """
 
 
@@ -139,12 +140,11 @@ def _people(
 
 @dataclass
 class _Writes:
-    """The notifications and messages of one change, written together."""
+    """The notifications and messages of one change, written together (each list sent as one
+    JSON parameter)."""
 
-    # (recipient, kind, title, body, data as JSON)
-    notifications: list[tuple[int, str, str, str, str]] = field(default_factory=list)
-    # (channel, recipient, kind, data as JSON)
-    messages: list[tuple[str, int, str, str]] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
 
     def add(
         self,
@@ -157,23 +157,35 @@ class _Writes:
         message: dict[str, Any],
     ) -> None:
         if recipient.wants(kind, Channel.IN_APP):
-            self.notifications.append((recipient.user_id, str(kind), title, body, json.dumps(data)))
+            self.notifications.append(
+                {
+                    "recipient": recipient.user_id,
+                    "kind": str(kind),
+                    "title": str(title),
+                    "body": str(body),
+                    "data": data,
+                }
+            )
         for channel in (Channel.EMAIL, Channel.SMS):
             if recipient.wants(kind, channel):
                 self.messages.append(
-                    (str(channel), recipient.user_id, str(kind), json.dumps(message))
+                    {
+                        "channel": str(channel),
+                        "recipient": recipient.user_id,
+                        "kind": str(kind),
+                        "data": message,
+                    }
                 )
 
     def save(self) -> None:
         if not (self.notifications or self.messages):
             return
-        # Column arrays for unnest(): one list per column.
-        columns = [[row[i] for row in self.notifications] for i in range(5)]
-        columns += [[row[i] for row in self.messages] for i in range(4)]
         with connection.cursor() as cursor:
-            cursor.execute(_WRITE_SQL, columns)
+            cursor.execute(
+                _WRITE_SQL, [dumps(self.notifications).decode(), dumps(self.messages).decode()]
+            )
         if self.notifications:
-            unread_forget_on_commit({row[0] for row in self.notifications})
+            unread_forget_on_commit({row["recipient"] for row in self.notifications})
         if self.messages:
             dispatch_on_commit()
 

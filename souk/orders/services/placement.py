@@ -24,6 +24,7 @@ from souk.accounts.models import Address, User
 from souk.catalog.models import Variant
 from souk.core.exceptions import InvalidInput
 from souk.core.idempotency import Recorder
+from souk.core.renderers import dumps
 from souk.core.serializers import does_not_exist_message
 from souk.inventory.locks import LockedVariants, variants_lock
 from souk.inventory.models import StockMovement
@@ -188,11 +189,9 @@ items AS (
          net_total)
     SELECT o.id, i.variant, i.product, i.sku, i.name, i.unit_price, i.quantity, i.line_total,
            i.net_total
-    FROM o, unnest(%(variants)s::bigint[], %(products)s::bigint[], %(skus)s::text[],
-                   %(names)s::text[], %(prices)s::numeric[], %(quantities)s::integer[],
-                   %(line_totals)s::numeric[], %(net_totals)s::numeric[])
-        WITH ORDINALITY AS i(variant, product, sku, name, unit_price, quantity, line_total,
-                             net_total, n)
+    FROM o, jsonb_to_recordset(%(items)s::jsonb)
+        AS i(n integer, variant bigint, product bigint, sku text, name text,
+             unit_price numeric, quantity integer, line_total numeric, net_total numeric)
     ORDER BY i.n
     RETURNING id
 ),
@@ -246,6 +245,7 @@ def _write_order(
     order_subtotal = subtotal(lines)
     shares = allocate(discount, {index: line.line_total for index, line in enumerate(lines)})
     names = [_line_name(line.variant.product.name, line.variant) for line in lines]
+    net_totals = [line.line_total - shares[index] for index, line in enumerate(lines)]
     kept_coupon = coupon if discount > 0 else None
     method = delivery.method or DeliverySchedule.Method.DELIVERY
     params: dict[str, Any] = {
@@ -262,14 +262,23 @@ def _write_order(
         "coupon": kept_coupon.pk if kept_coupon is not None else None,
         "customer": user.pk,
         "shop": shop.pk,
-        "variants": [line.variant.pk for line in lines],
-        "products": [line.variant.product_id for line in lines],
-        "skus": [line.variant.sku for line in lines],
-        "names": names,
-        "prices": [line.unit_price for line in lines],
-        "quantities": [line.quantity for line in lines],
-        "line_totals": [line.line_total for line in lines],
-        "net_totals": [line.line_total - shares[index] for index, line in enumerate(lines)],
+        # the lines as one JSON parameter (one value to send, however many lines)
+        "items": dumps(
+            [
+                {
+                    "n": index,
+                    "variant": line.variant.pk,
+                    "product": line.variant.product_id,
+                    "sku": line.variant.sku,
+                    "name": names[index],
+                    "unit_price": str(line.unit_price),
+                    "quantity": line.quantity,
+                    "line_total": str(line.line_total),
+                    "net_total": str(net_totals[index]),
+                }
+                for index, line in enumerate(lines)
+            ]
+        ).decode(),
         "method": method,
         "window_start": delivery.window_start,
         "window_end": delivery.window_end,
@@ -326,7 +335,7 @@ def _write_order(
             unit_price=line.unit_price,
             quantity=line.quantity,
             line_total=line.line_total,
-            net_total=params["net_totals"][index],
+            net_total=net_totals[index],
         )
         for index, (item_id, line) in enumerate(zip(item_ids, lines, strict=True))
     ]

@@ -18,12 +18,14 @@ from souk.orders.api.serializers import (
 
 pytestmark = pytest.mark.django_db
 
-ids = st.one_of(
+ids: st.SearchStrategy[Any] = st.one_of(
     st.integers(min_value=-2, max_value=3),
     st.integers(min_value=2**63 - 2, max_value=2**63 + 1),
     st.sampled_from([True, False, 1.0, "1", None, [], {}]),
 )
-quantities = st.one_of(st.integers(min_value=-1, max_value=1002), st.sampled_from([True, "2", 2.0]))
+quantities: st.SearchStrategy[Any] = st.one_of(
+    st.integers(min_value=-1, max_value=1002), st.sampled_from([True, "2", 2.0])
+)
 coupons = st.one_of(
     st.text(max_size=45), st.sampled_from(["SAVE10", " SAVE10", "SAVE10 ", "", "x" * 40, "x" * 41])
 )
