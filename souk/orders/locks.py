@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from django.db import connection
+from django.utils import timezone
+
 from souk.accounts.models import User
-from souk.core.locks import lock_first, lock_plan, lock_rows
+from souk.core.locks import lock_first, lock_plan, lock_raw, lock_rows
 from souk.orders.models import Cart, Coupon, DeliverySchedule, Order
 
 
@@ -12,6 +15,29 @@ from souk.orders.models import Cart, Coupon, DeliverySchedule, Order
 def cart_lock(user: User) -> Cart:
     cart, _ = Cart.objects.get_or_create(user=user)
     return lock_rows(Cart, [cart.pk], of_self=False)[0]
+
+
+# The user's cart, created if it has none, locked and marked changed, in one statement (the
+# update of an upsert locks the row as `cart_lock` does).
+_CART_TOUCH_SQL = """
+INSERT INTO orders_cart (user_id, created_at, updated_at)
+VALUES (%(user)s, %(now)s, %(now)s)
+ON CONFLICT (user_id) DO UPDATE SET updated_at = EXCLUDED.updated_at
+RETURNING id, coupon_id, created_at
+"""
+
+
+@lock_plan("orders.Cart")
+def cart_touch_lock(user: User) -> Cart:
+    """The user's cart (created if needed), locked, its `updated_at` set to now."""
+    now = timezone.now()
+    ((cart_id, coupon_id, created_at),) = lock_raw(
+        "orders.Cart", _CART_TOUCH_SQL, {"user": user.pk, "now": now}
+    )
+    cart = Cart(id=cart_id, user=user, coupon_id=coupon_id, created_at=created_at, updated_at=now)
+    cart._state.adding = False
+    cart._state.db = connection.alias
+    return cart
 
 
 @lock_plan("orders.Order")

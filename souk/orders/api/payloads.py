@@ -1,8 +1,9 @@
 """The bodies of a placed order and checkout, built straight from the objects the placement
-wrote (which carry their lines, delivery, shop, buyer and coupon): the same JSON as
-`OrderSerializer` and `CheckoutSerializer`, without building a serializer per request.
-`souk/orders/tests/test_payloads.py` checks them against the serializers for every shape of
-order. Values are formatted by the serializers' own field classes."""
+wrote (which carry their lines, delivery, shop, buyer and coupon), and of the cart, from its
+view: the same JSON as `OrderSerializer`, `CheckoutSerializer` and `CartSerializer`, without
+building a serializer per request. `souk/orders/tests/test_payloads.py` checks them against
+the serializers for every shape. Values are formatted by the serializers' own field
+classes."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from rest_framework import serializers
 
 from souk.core.serializers import MoneyField
 from souk.orders.models import Checkout, Order
+from souk.orders.services.cart import CartView
 
 _money = MoneyField().to_representation
 _moment = serializers.DateTimeField().to_representation
@@ -89,4 +91,38 @@ def checkout_payload(checkout: Checkout) -> dict[str, Any]:
         "shipping_address": checkout.shipping_address,
         "expires_at": _when(checkout.expires_at),
         "created_at": _when(checkout.created_at),
+    }
+
+
+def cart_payload(view: CartView) -> dict[str, Any]:
+    """`CartSerializer` of the cart view."""
+    return {
+        "items": [
+            {
+                "id": row["id"],
+                "variant": row["variant"],
+                "sku": row["sku"],
+                "product": {"id": row["product"]["id"], "name": row["product"]["name"]},
+                "shop": {"id": row["shop"]["id"], "name": row["shop"]["name"]},
+                "quantity": row["quantity"],
+                "unit_price": _money(row["unit_price"]),
+                "line_total": _money(row["line_total"]),
+                "available": row["available"],
+                "stock": row["stock"],
+            }
+            for row in view.items
+        ],
+        "subtotal": _money(view.subtotal),
+        "discount": _money(view.discount),
+        "total": _money(view.total),
+        "currency": view.currency,
+        "coupon": (
+            {
+                "code": view.coupon["code"],
+                "valid": view.coupon["valid"],
+                "reason": str(view.coupon["reason"]),
+            }
+            if view.coupon is not None
+            else None
+        ),
     }

@@ -8,14 +8,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from souk.accounts.models import User
 from souk.catalog.models import Product, Variant
 from souk.core.exceptions import NotFound
 from souk.inventory.services.stock import InsufficientStock
-from souk.orders.locks import cart_lock
+from souk.orders.locks import cart_lock, cart_touch_lock
 from souk.orders.models import Cart, CartItem, Coupon
 from souk.orders.services.pricing import (
     ZERO,
@@ -57,21 +57,33 @@ def variant_for(*, variant_id: int | None, product_id: int | None) -> Variant:
     return variants[0]
 
 
+# Add to the line of a variant (created if needed) in one statement; the new quantity is
+# checked after it, and a refused one rolls back with the transaction.
+_ADD_SQL = """
+INSERT INTO orders_cartitem (cart_id, variant_id, quantity, created_at, updated_at)
+VALUES (%(cart)s, %(variant)s, %(quantity)s, %(now)s, %(now)s)
+ON CONFLICT (cart_id, variant_id) DO UPDATE
+SET quantity = orders_cartitem.quantity + EXCLUDED.quantity, updated_at = EXCLUDED.updated_at
+RETURNING id, quantity
+"""
+
+
 def cart_item_add(*, user: User, variant: Variant, quantity: int) -> CartItem:
     """Add to the line of this variant (created if needed); more than the stock -> 409."""
     with transaction.atomic():
-        cart = cart_lock(user)
-        item = CartItem.objects.filter(cart=cart, variant=variant).first()
-        total = quantity + (item.quantity if item else 0)
+        cart = cart_touch_lock(user)
+        now = cart.updated_at
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _ADD_SQL,
+                {"cart": cart.pk, "variant": variant.pk, "quantity": quantity, "now": now},
+            )
+            item_id, total = cursor.fetchone()
         if total > MAX_LINE_QUANTITY:
             raise ValidationError({"quantity": [f"At most {MAX_LINE_QUANTITY} per line."]})
         _check_stock(variant, total)
-        if item is None:
-            item = CartItem.objects.create(cart=cart, variant=variant, quantity=total)
-        else:
-            item.quantity = total
-            item.save(update_fields=["quantity", "updated_at"])
-        Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
+    item = CartItem(id=item_id, cart=cart, variant=variant, quantity=total, updated_at=now)
+    item._state.adding = False
     return item
 
 
@@ -145,13 +157,37 @@ class CartView:
     currency: str
 
 
-def cart_view(*, user: User) -> CartView:
-    """The cart with live prices and availability; totals computed here, never stored."""
-    try:
-        cart, _ = Cart.objects.select_related("coupon").get_or_create(user=user)
-    except IntegrityError:  # created at the same moment by another request
-        cart = Cart.objects.select_related("coupon").get(user=user)
-    items = list(cart.items.select_related("variant__product__shop").order_by("id"))
+# What a cart line shows of its variant, product and shop.
+_LINE_FIELDS = (
+    "id",
+    "cart",
+    "quantity",
+    "variant__id",
+    "variant__sku",
+    "variant__price",
+    "variant__quantity",
+    "variant__deleted_at",
+    "variant__product_id",
+    "variant__shop_id",
+    "variant__product__id",
+    "variant__product__name",
+    "variant__product__deleted_at",
+    "variant__product__shop__id",
+    "variant__product__shop__name",
+)
+
+
+def cart_view(*, user: User, cart: Cart | None = None) -> CartView:
+    """The cart with live prices and availability; totals computed here, never stored.
+    `cart`: the user's cart when the caller has it already."""
+    if cart is None:
+        try:
+            cart, _ = Cart.objects.select_related("coupon").get_or_create(user=user)
+        except IntegrityError:  # created at the same moment by another request
+            cart = Cart.objects.select_related("coupon").get(user=user)
+    items = list(
+        cart.items.select_related("variant__product__shop").only(*_LINE_FIELDS).order_by("id")
+    )
     rows: list[dict[str, Any]] = []
     lines: list[PricedLine] = []
     for item in items:

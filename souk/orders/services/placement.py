@@ -34,7 +34,7 @@ from souk.inventory.services.stock import (
     stock_apply,
     stock_shortages,
 )
-from souk.orders.locks import cart_lock, coupon_lock
+from souk.orders.locks import cart_touch_lock, coupon_lock
 from souk.orders.models import (
     Checkout,
     Coupon,
@@ -554,7 +554,7 @@ def checkout_place(
         user=user, address_id=address_id, address=address, delivery=delivery
     )
     with transaction.atomic():
-        cart = cart_lock(user)
+        cart = cart_touch_lock(user)
         wanted: dict[int, int] = {}
         for variant_id, quantity in cart.items.values_list("variant_id", "quantity"):
             wanted[variant_id] = wanted.get(variant_id, 0) + quantity

@@ -90,3 +90,25 @@ def test_a_placed_checkout_renders_as_the_serializer_renders_it_read_back(
     assert len(expected["orders"]) == 2
     assert expected["discount"] != "0.00"
     assert as_json(checkout_payload(checkout)) == expected
+
+
+def test_the_cart_renders_as_the_serializer_renders_it(customer, shop, category, product_factory):
+    from souk.orders.api.payloads import cart_payload
+    from souk.orders.api.serializers import CartSerializer
+    from souk.orders.services.cart import cart_coupon_apply, cart_view
+
+    make_coupon(code="SAVE10", kind="percent", value="10")
+    mug = product_factory(shop=shop, category=category, name="Mug", price="12.35", quantity=9)
+    jug = product_factory(shop=shop, category=category, name="Jug", price="7.25", quantity=1)
+    cart_item_add(user=customer, variant=mug.variants.get(), quantity=2)
+    cart_item_add(user=customer, variant=jug.variants.get(), quantity=1)
+    jug.variants.update(quantity=0)  # a line now short of stock
+    cart_coupon_apply(user=customer, code="SAVE10")
+    view = cart_view(user=customer)
+    fields = ("items", "subtotal", "discount", "total", "currency", "coupon")
+
+    expected = as_json(CartSerializer({key: getattr(view, key) for key in fields}).data)
+
+    assert [row["available"] for row in expected["items"]] == [True, False]
+    assert expected["coupon"]["valid"] is True
+    assert as_json(cart_payload(view)) == expected

@@ -10,24 +10,14 @@ from rest_framework.response import Response
 from souk.accounts.api.auth import request_user
 from souk.orders.api import plain
 from souk.orders.api import serializers as s
+from souk.orders.api.payloads import cart_payload
 from souk.orders.api.views.common import NO_CONTENT
+from souk.orders.models import Cart
 from souk.orders.services import cart as cart_services
 
 
-def _cart_response(request: Request) -> Response:
-    view = cart_services.cart_view(user=request_user(request))
-    return Response(
-        s.CartSerializer(
-            {
-                "items": view.items,
-                "subtotal": view.subtotal,
-                "discount": view.discount,
-                "total": view.total,
-                "currency": view.currency,
-                "coupon": view.coupon,
-            }
-        ).data
-    )
+def _cart_response(request: Request, cart: Cart | None = None) -> Response:
+    return Response(cart_payload(cart_services.cart_view(user=request_user(request), cart=cart)))
 
 
 @extend_schema(tags=["cart"])
@@ -70,10 +60,10 @@ class CartItemsView(GenericAPIView):
         variant = cart_services.variant_for(
             variant_id=values.get("variant"), product_id=values.get("product")
         )
-        cart_services.cart_item_add(
+        item = cart_services.cart_item_add(
             user=request_user(request), variant=variant, quantity=values["quantity"]
         )
-        response = _cart_response(request)
+        response = _cart_response(request, item.cart)
         response.status_code = status.HTTP_201_CREATED
         return response
 
