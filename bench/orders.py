@@ -335,7 +335,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--customers", type=int, default=64)
     parser.add_argument("--products", type=int, default=5000, help="seeded catalog size")
     parser.add_argument("--shops", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn worker processes (make run: 2)"
+    )
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--warmup", type=int, default=200, help="warm-up reads (not measured)")
     parser.add_argument("--pgbench-jobs", type=int, default=2, help="pgbench threads")
