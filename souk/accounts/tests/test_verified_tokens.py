@@ -62,7 +62,7 @@ def test_a_kept_token_is_refused_after_a_password_change(client_for, customer):
 def test_a_different_signature_is_never_taken_from_the_kept_tokens(client_for, customer):
     client = client_for(customer)
     assert client.get(ME).status_code == 200
-    token = client._credentials["HTTP_AUTHORIZATION"].split()[1]  # type: ignore[attr-defined]
+    token = client._credentials["HTTP_AUTHORIZATION"].split()[1]
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {forged}")
 
