@@ -31,7 +31,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 from rest_framework.request import Request
@@ -81,6 +81,7 @@ class _Claim:
     pk: int
     versions: list[datetime] = field(default_factory=list)
     resource: Any = None  # pk of the object an earlier attempt created, to resume from
+    named: bool = False  # this request named what it created on the record (see Recorder)
 
 
 def _fingerprint(data: Any) -> str:
@@ -95,11 +96,12 @@ def _committed_resource(record: IdempotencyRecord) -> Any:
     return json.loads(record.response_body).get("resource")
 
 
-# Claiming a key and storing the response commit without waiting for the disk flush
-# (synchronous_commit off, for that one statement): the claim reaches the disk with the
-# request's own commit, which flushes the log up to it, and a stored response lost to a crash
-# of PostgreSQL in the next fraction of a second leaves the record naming what was created
-# (committed with it), which a retry resumes from.
+# Claiming a key commits without waiting for the disk flush (synchronous_commit off, for that
+# one statement): the claim reaches the disk with the request's own commit, which flushes the
+# log up to it. So does storing the response of a request that named what it created on the
+# record (committed with the object): a stored response lost to a crash of PostgreSQL in the
+# next fraction of a second leaves that name, which a retry resumes from. Any other response
+# is stored with the usual flush.
 _CLAIM_SQL = """
 INSERT INTO core_idempotencyrecord
     (user_id, key, scope, request_hash, state, created_at, updated_at)
@@ -114,7 +116,7 @@ UPDATE core_idempotencyrecord
 SET state = %(state)s, response_status = %(status)s, response_body = %(body)s,
     updated_at = %(now)s
 WHERE id = %(id)s AND updated_at = ANY(%(versions)s)
-  AND set_config('synchronous_commit', 'off', true) IS NOT NULL
+  AND set_config('synchronous_commit', %(synchronous)s, true) IS NOT NULL
 """
 
 
@@ -230,6 +232,7 @@ class Recorder:
         self.claim.versions.append(now)
         if not named:  # taken over by a retry meanwhile: it does the work, this one must not
             raise IdempotencyInProgress()
+        transaction.on_commit(lambda: setattr(self.claim, "named", True))
 
 
 def _replay(user: Any, key: str, scope: str) -> Response:
@@ -301,6 +304,9 @@ def _run(handler: Callable[..., Response], view: APIView, *args: Any, **kwargs: 
 
 
 def _store(claim: _Claim, response: Response) -> None:
+    """Store the response. Without a named object to resume from (a handler without
+    `resume`, such as a payment start that called a gateway), the store is the only trace of
+    the work and waits for the disk flush like any commit."""
     with connection.cursor() as cursor:
         cursor.execute(
             _STORE_SQL,
@@ -311,6 +317,7 @@ def _store(claim: _Claim, response: Response) -> None:
                 "now": timezone.now(),
                 "id": claim.pk,
                 "versions": claim.versions,
+                "synchronous": "off" if claim.named else "on",
             },
         )
 

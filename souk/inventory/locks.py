@@ -35,9 +35,11 @@ _PRODUCT_FIELDS = _loaded(Product, {"id", "shop_id", "category_id", "name", "del
 _SHOP_FIELDS = _loaded(Shop, {"id", "name", "deleted_at"})
 
 # The variants and their products, locked in primary-key order, and whether each has an
-# unresolved low-stock alert (read under the variant's lock, which every change of its stock
-# and alerts takes first): by id, and, for `products`, every live variant of those live
-# products (a line may name a product that has a single variant).
+# unresolved low-stock alert (as this statement's snapshot saw it: after a wait for another
+# change of the variant only the variant row is read again, see
+# `souk.inventory.services.alerts.alerts_update` for why that is enough): by id, and, for
+# `products`, every live variant of those live products (a line may name a product that has
+# a single variant).
 _LOCK_SQL = f"""
 SELECT {", ".join(f"v.{name}" for name in _VARIANT_FIELDS)},
        {", ".join(f"p.{name}" for name in _PRODUCT_FIELDS)},

@@ -19,7 +19,8 @@ TOP_MOST = 100  # the largest `top` a request may ask for
 
 
 def _key(period: selectors.Period) -> str:
-    return f"{period.start.isoformat()}:{period.end.isoformat()}:{TOP_MOST}"
+    # v2: the selectors' figures (earlier keys held rendered bodies)
+    return f"v2:{period.start.isoformat()}:{period.end.isoformat()}"
 
 
 def _cut(figures: dict[str, Any], top: int) -> dict[str, Any]:

@@ -2,10 +2,10 @@
 repeated while it stays low, resolved when it rises above again.
 
 The database guarantees one unresolved alert per variant (a partial unique index). A stock
-change reads whether each variant has one in the same statement that locks the variants
-(`souk.inventory.locks.variants_lock`), so a change that leaves a variant's alert as it is
-(the common case: a sale that leaves the stock high, or a low variant whose alert is already
-raised) writes nothing here.
+change that crosses the threshold always asks the database (raise, or resolve); one that does
+not is decided by whether the variant has an unresolved alert, read in the same statement that
+locks the variants (`souk.inventory.locks.variants_lock`), so the common case (a sale that
+leaves the stock high, or a low variant whose alert is already raised) writes nothing here.
 
 A member or administrator may dismiss an alert they have handled: it is resolved (and marked
 dismissed, by whom and when), so that the next fall of that variant raises a new alert. Until
@@ -58,22 +58,40 @@ SELECT (SELECT id FROM raised), (SELECT dismissed FROM handled)
 """
 
 
-def alerts_update(*, variants: Iterable[Variant], alerted: set[int] | None = None) -> list[int]:
+def alerts_update(
+    *,
+    variants: Iterable[Variant],
+    alerted: set[int] | None = None,
+    crossed: set[int] | None = None,
+) -> list[int]:
     """Raise or resolve alerts after the stock of `variants` changed (their `quantity` is the
-    new stock). Inside the stock transaction, with the variants locked. `alerted`: the ids of
-    those with an unresolved alert, read under the lock; None when not known (then the
-    database decides for every one). Returns ids of newly raised alerts."""
+    new stock). Inside the stock transaction, with the variants locked. Returns ids of newly
+    raised alerts.
+
+    `crossed`: the variants whose change crossed the threshold (from above it to at or below
+    it, or back): for them the database always decides. `alerted`: the ids of those with an
+    unresolved alert as the locking statement read them, which decides for the others (None:
+    not known, the database decides for every one). The flag can be stale when the lock had to
+    wait for another change of the same variant (PostgreSQL re-reads only the locked row). If
+    that change raised or resolved an alert, ours either crosses the threshold back (and the
+    database decides) or leaves the stock on the same side, where trying to raise an alert
+    that exists does nothing and resolving one that is gone updates nothing. A dismissal, which
+    does not take the variant's lock, committing during the wait is caught by the hourly
+    rescan."""
     threshold = settings.LOW_STOCK_THRESHOLD
     raised_before = alerted if alerted is not None else set()
+    moved = crossed or set()
     low = [
         v
         for v in variants
-        if v.quantity <= threshold and v.deleted_at is None and v.pk not in raised_before
+        if v.quantity <= threshold
+        and v.deleted_at is None
+        and (v.pk in moved or v.pk not in raised_before)
     ]
     high = [
         v.pk
         for v in variants
-        if v.quantity > threshold and (alerted is None or v.pk in raised_before)
+        if v.quantity > threshold and (alerted is None or v.pk in moved or v.pk in raised_before)
     ]
     raised: list[int] = []
     with connection.cursor() as cursor:

@@ -42,6 +42,8 @@ def inventory_version(shop_id: int) -> int | None:
 def _bump(shop_ids: list[int]) -> None:
     """Bump the shops' versions and drop their cached alert lists, in one round trip (a
     pipeline: each version is created at 1 if missing, then incremented)."""
+    if not shop_ids:
+        return
     try:
         client = cache.client  # type: ignore[attr-defined]  # django-redis
         pipe = client.get_client(write=True).pipeline(transaction=False)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -152,9 +153,14 @@ def stock_apply(
             )
             written = {variant_id: pk for pk, variant_id in cursor.fetchall()}
         movements = []
+        threshold = settings.LOW_STOCK_THRESHOLD
+        crossed: set[int] = set()
         for variant_id in ids:
             variant = variants[variant_id]
+            before = variant.quantity
             variant.quantity += net[variant_id]
+            if (before > threshold) != (variant.quantity > threshold):
+                crossed.add(variant_id)
             movements.append(
                 StockMovement(
                     pk=written[variant_id],
@@ -169,7 +175,9 @@ def stock_apply(
                     created_at=now,
                 )
             )
-        alerts_update(variants=[variants[variant_id] for variant_id in ids], alerted=alerted)
+        alerts_update(
+            variants=[variants[variant_id] for variant_id in ids], alerted=alerted, crossed=crossed
+        )
         inventory_changed(shop_ids={variants[variant_id].shop_id for variant_id in net})
     return movements
 

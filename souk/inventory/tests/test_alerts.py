@@ -656,3 +656,61 @@ def test_a_redis_outage_during_a_restock_delays_the_next_alert_at_most_to_the_re
     assert alerts(variant) == [(1, 3, True), (2, 3, False)]
     assert len(low_stock_mails()) == 2
     assert ledger_mismatches() == []
+
+
+# --- A change that waited for another one on the same variant --------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("threads")
+def test_a_restock_that_waited_for_a_sale_raising_an_alert_resolves_it(customer, artisan, variant):
+    """The lock's alert flag comes from the snapshot taken before the wait (only the variant
+    row is read again): the restock saw no alert, but it crosses the threshold, so the
+    database decides and the sale's alert is resolved."""
+    import threading
+
+    from django.db import connection as db
+
+    from souk.core.tests.threads import run_together
+    from souk.inventory.locks import variants_lock
+    from souk.inventory.services.stock import StockChange, stock_apply
+
+    sold = threading.Event()
+    release = threading.Event()
+
+    def sale() -> None:
+        try:
+            with transaction.atomic():
+                locked = variants_lock([variant.pk])
+                stock_apply(
+                    changes=[StockChange(variant.pk, -3)],  # 5 -> 2: an alert is raised
+                    reason=StockMovement.Reason.SALE,
+                    actor=customer,
+                    locked=locked,
+                )
+                sold.set()
+                release.wait(10)
+        finally:
+            db.close()
+
+    def restock() -> None:
+        try:
+            assert sold.wait(10)
+            threading.Timer(0.5, release.set).start()  # the sale commits while we wait
+            stock_adjust(actor=artisan, variant_id=variant.pk, delta=5, note="found")  # 2 -> 7
+        finally:
+            db.close()
+
+    run_together([sale, restock])
+
+    assert stock(variant) == 7
+    assert alerts(variant) == [(2, 3, True)]  # raised by the sale, resolved by the restock
+
+
+def test_a_quiet_rescan_invalidates_nothing_and_warns_nothing(commit, variant, caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="souk.inventory.services.caches"), commit():
+        assert alerts_rescan() == (0, 0)
+
+    assert caplog.records == []

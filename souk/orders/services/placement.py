@@ -25,7 +25,7 @@ from souk.catalog.models import Variant
 from souk.core.exceptions import InvalidInput
 from souk.core.idempotency import Recorder
 from souk.core.renderers import dumps
-from souk.core.serializers import does_not_exist_message
+from souk.core.serializers import BIGINT_MAX, does_not_exist_message
 from souk.inventory.locks import LockedVariants, variants_lock
 from souk.inventory.models import StockMovement
 from souk.inventory.services.stock import (
@@ -103,9 +103,11 @@ def address_snapshot(
             {"lat": location.y, "lng": location.x} if location is not None else None
         )
         return snapshot
-    with connection.cursor() as cursor:
-        cursor.execute(_ADDRESS_SQL, {"user": user.pk, "address": address_id})
-        row = cursor.fetchone()
+    row = None
+    if address_id is None or 0 < address_id <= BIGINT_MAX:  # else no address has that id
+        with connection.cursor() as cursor:
+            cursor.execute(_ADDRESS_SQL, {"user": user.pk, "address": address_id})
+            row = cursor.fetchone()
     if row is None:
         if address_id is not None:
             raise ValidationError({"shipping_address": ["Choose one of your addresses."]})

@@ -89,3 +89,17 @@ def test_an_idempotency_key_adds_at_most_two(buyer):
 
     assert response.status_code == 201, response.content
     assert total(keyed) - total(plain) <= 2, (plain, keyed)
+
+
+@pytest.mark.parametrize("route", ["orders", "checkout"])
+def test_an_address_id_beyond_64_bits_is_a_400_not_a_500(buyer, route):
+    client, body = buyer
+    path, sent = (ORDERS, body) if route == "orders" else ("/api/checkout/", {})
+    if route == "checkout":
+        client.post("/api/cart/items/", {"variant": body["items"][0]["variant"]}, format="json")
+
+    response = client.post(path, {**sent, "shipping_address": 2**63}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "validation_error"
+    assert "shipping_address" in response.json()["errors"]
