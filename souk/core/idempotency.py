@@ -232,7 +232,7 @@ class Recorder:
         self.claim.versions.append(now)
         if not named:  # taken over by a retry meanwhile: it does the work, this one must not
             raise IdempotencyInProgress()
-        transaction.on_commit(lambda: setattr(self.claim, "named", True))
+        transaction.on_commit(lambda: setattr(self.claim, "named", True), robust=True)
 
 
 def _replay(user: Any, key: str, scope: str) -> Response:
