@@ -46,7 +46,7 @@ def _line(value: Any) -> dict[str, int] | None:
 
 def order_body(data: Any) -> dict[str, Any] | None:
     """A direct order's `shop`, `items` and, if given, `shipping_address` and `coupon`."""
-    if type(data) is not dict or not set(data) <= {"shop", "items", "shipping_address", "coupon"}:
+    if type(data) is not dict or not set(data) <= {"shop", "items", *_PLACEMENT}:
         return None
     items = data.get("items")
     if not _id(data.get("shop")) or type(items) is not list:
@@ -56,31 +56,28 @@ def order_body(data: Any) -> dict[str, Any] | None:
     lines = [_line(item) for item in items]
     if any(line is None for line in lines):
         return None
-    values: dict[str, Any] = {"shop": data["shop"], "items": lines}
-    if "shipping_address" in data:
-        if not _id(data["shipping_address"]):
-            return None
-        values["shipping_address"] = data["shipping_address"]
-    if "coupon" in data:
-        if not _coupon(data["coupon"]):
-            return None
-        values["coupon"] = data["coupon"]
-    return values
+    return _placement(data, {"shop": data["shop"], "items": lines})
 
 
 def checkout_body(data: Any) -> dict[str, Any] | None:
     """A checkout's `shipping_address` and `coupon`, each if given."""
-    if type(data) is not dict or not set(data) <= {"shipping_address", "coupon"}:
+    if type(data) is not dict or not set(data) <= set(_PLACEMENT):
         return None
-    values: dict[str, Any] = {}
-    if "shipping_address" in data:
-        if not _id(data["shipping_address"]):
-            return None
-        values["shipping_address"] = data["shipping_address"]
-    if "coupon" in data:
-        if not _coupon(data["coupon"]):
-            return None
-        values["coupon"] = data["coupon"]
+    return _placement(data, {})
+
+
+# What a direct order and a checkout may both name, and how each is checked.
+_PLACEMENT: dict[str, Any] = {"shipping_address": _id, "coupon": _coupon}
+
+
+def _placement(data: dict[str, Any], values: dict[str, Any]) -> dict[str, Any] | None:
+    """`values` with the body's `shipping_address` and `coupon` added, or None if either is not
+    plainly valid."""
+    for key, valid in _PLACEMENT.items():
+        if key in data:
+            if not valid(data[key]):
+                return None
+            values[key] = data[key]
     return values
 
 
