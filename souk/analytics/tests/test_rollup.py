@@ -444,13 +444,11 @@ def test_reconcile_corrects_exactly_the_drifted_product_months_and_logs_each(
     )
 
 
-# --- The migration's backfill ------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_the_migration_backfill_rebuilds_exactly_the_rollup(
+@pytest.fixture
+def long_history(
     customer, other_customer, artisan, shop, shop_factory, user_factory, product_factory, category
 ):
+    """`mixed_history` over two shops, and an order of `shop` paid 400 days ago."""
     other = shop_factory(owner=user_factory(role="artisan"))
     mug = stocked(product_factory, shop, category, "20.00", "Mug")
     rug = stocked(product_factory, other, category, "99.99", "Rug")
@@ -458,6 +456,15 @@ def test_the_migration_backfill_rebuilds_exactly_the_rollup(
         old = place_order(user=customer, lines=[(mug, 4)])
         order_mark_paid(order_id=old.pk)
     mixed_history(customer, other_customer, artisan, mug, rug)
+
+
+# --- The migration's backfill ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_migration_backfill_rebuilds_exactly_the_rollup(
+    long_history,
+):
     kept = rollup(keep_empty=True)
     assert len(kept) == 5
     ShopDay.objects.all().delete()
@@ -472,15 +479,8 @@ def test_the_migration_backfill_rebuilds_exactly_the_rollup(
 
 @pytest.mark.django_db
 def test_the_migration_backfill_rebuilds_exactly_the_product_months(
-    customer, other_customer, artisan, shop, shop_factory, user_factory, product_factory, category
+    long_history,
 ):
-    other = shop_factory(owner=user_factory(role="artisan"))
-    mug = stocked(product_factory, shop, category, "20.00", "Mug")
-    rug = stocked(product_factory, other, category, "99.99", "Rug")
-    with time_machine.travel(timezone.now() - timedelta(days=400), tick=False):
-        old = place_order(user=customer, lines=[(mug, 4)])
-        order_mark_paid(order_id=old.pk)
-    mixed_history(customer, other_customer, artisan, mug, rug)
     kept = month_rollup()
     assert len({month for _, month, _ in kept}) >= 2
     ProductMonth.objects.all().delete()
@@ -581,19 +581,12 @@ def test_a_reconcile_running_while_payments_commit_finds_and_leaves_no_drift(
 
 @pytest.mark.django_db
 def test_the_command_rebuilds_both_rollups_over_the_whole_history(
-    customer, other_customer, artisan, shop, shop_factory, user_factory, product_factory, category
+    long_history,
 ):
     from io import StringIO
 
     from django.core.management import call_command
 
-    other = shop_factory(owner=user_factory(role="artisan"))
-    mug = stocked(product_factory, shop, category, "20.00", "Mug")
-    rug = stocked(product_factory, other, category, "99.99", "Rug")
-    with time_machine.travel(timezone.now() - timedelta(days=400), tick=False):
-        old = place_order(user=customer, lines=[(mug, 4)])
-        order_mark_paid(order_id=old.pk)
-    mixed_history(customer, other_customer, artisan, mug, rug)
     days, months = rollup(), month_rollup()
     ShopDay.objects.all().delete()
     ProductMonth.objects.all().delete()
