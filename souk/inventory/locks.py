@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import Model
 
 from souk.catalog.models import Product, Variant
+from souk.core.arrays import int_array
 from souk.core.locks import lock_first, lock_plan, lock_raw
 from souk.inventory.models import InventoryAlert, Purchase
 from souk.shops.models import Shop
@@ -50,8 +51,8 @@ JOIN catalog_product p ON p.id = v.product_id
 JOIN shops_shop s ON s.id = v.shop_id
 -- at most one: a variant has at most one unresolved alert (a partial unique index)
 LEFT JOIN inventory_inventoryalert a ON a.variant_id = v.id AND a.resolved_at IS NULL
-WHERE v.id = ANY(%(variants)s)
-   OR (v.product_id = ANY(%(products)s) AND v.deleted_at IS NULL AND p.deleted_at IS NULL)
+WHERE v.id = ANY(%(variants)s::bigint[])
+   OR (v.product_id = ANY(%(products)s::bigint[]) AND v.deleted_at IS NULL AND p.deleted_at IS NULL)
 ORDER BY v.id
 FOR NO KEY UPDATE OF v
 """  # noqa: S608 - column names only
@@ -77,7 +78,9 @@ def variants_lock(variant_ids: Iterable[int], *, products: Iterable[int] = ()) -
     locked = LockedVariants()
     if not wanted and not owners:
         return locked
-    rows = lock_raw("catalog.Variant", _LOCK_SQL, {"variants": wanted, "products": owners})
+    rows = lock_raw(
+        "catalog.Variant", _LOCK_SQL, {"variants": int_array(wanted), "products": int_array(owners)}
+    )
     db = connection.alias
     split, shop_at = len(_VARIANT_FIELDS), len(_VARIANT_FIELDS) + len(_PRODUCT_FIELDS)
     attributes = _VARIANT_FIELDS.index("attributes")

@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from souk.analytics.services.cache import dashboards_renew_on_commit
+from souk.core.arrays import int_array
 from souk.orders.models import Order
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ WITH days AS (
         SELECT COALESCE(sum(i.quantity), 0) AS units
         FROM orders_orderitem i WHERE i.order_id = o.id
     ) u
-    WHERE o.id = ANY(%(orders)s) AND o.paid_at IS NOT NULL
+    WHERE o.id = ANY(%(orders)s::bigint[]) AND o.paid_at IS NOT NULL
     GROUP BY 1, 2
     ORDER BY 1, 2
     ON CONFLICT (shop_id, day) DO UPDATE SET
@@ -64,7 +65,7 @@ FROM orders_order o
 JOIN orders_orderitem i ON i.order_id = o.id
 -- Reading the CTE's count first makes its shop-days locked before any product-month.
 WHERE (SELECT count(*) FROM days) >= 0
-  AND o.id = ANY(%(orders)s) AND o.paid_at IS NOT NULL
+  AND o.id = ANY(%(orders)s::bigint[]) AND o.paid_at IS NOT NULL
 GROUP BY 1, 2, 3
 ORDER BY 1, 2, 3
 ON CONFLICT (shop_id, month, product_id) DO UPDATE SET
@@ -171,7 +172,7 @@ def rollup_apply(*, orders: list[Order], event: str) -> None:
     signs = {"revenue": 1, "refunded": 0} if event == "paid" else {"revenue": -1, "refunded": 1}
     signs["sign"] = signs["revenue"]
     with connection.cursor() as cursor:
-        cursor.execute(_APPLY_SQL, {**signs, "orders": ids})
+        cursor.execute(_APPLY_SQL, {**signs, "orders": int_array(ids)})
 
 
 DRIFT_LOGGED = 20  # corrected rows logged one by one, per rollup; then a count

@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from souk.catalog.models import Product, ProductImage, Variant
 from souk.catalog.selectors.categories import category_descendant_ids
+from souk.core.arrays import int_array
 
 ORDERINGS: dict[str, tuple[str, str]] = {
     "price": ("price_min", "id"),
@@ -93,7 +94,7 @@ SELECT p.id, p.created_at, p.shop_id, p.category_id, p.name, p.slug, p.descripti
 FROM catalog_product p
 JOIN shops_shop s ON s.id = p.shop_id
 JOIN catalog_category c ON c.id = p.category_id
-WHERE p.id = ANY(%s) AND p.deleted_at IS NULL
+WHERE p.id = ANY(%s::bigint[]) AND p.deleted_at IS NULL
 """
 
 
@@ -103,7 +104,7 @@ def products_by_id(ids: list[int]) -> dict[int, Product]:
     busiest reads in the API, so this skips building the query and related models each time."""
     if not ids:
         return {}
-    return {product.pk: product for product in Product.objects.raw(_PAGE_SQL, [list(ids)])}
+    return {product.pk: product for product in Product.objects.raw(_PAGE_SQL, [int_array(ids)])}
 
 
 def in_stock_expression() -> Exists:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from souk.accounts.models import User
 from souk.catalog.models import Variant
+from souk.core.arrays import int_array
 from souk.core.exceptions import DomainError
 from souk.inventory.locks import LockedVariants, variants_lock
 from souk.inventory.models import StockMovement
@@ -142,8 +143,8 @@ def stock_apply(
             cursor.execute(
                 _APPLY_SQL,
                 {
-                    "ids": ids,
-                    "deltas": [net[variant_id] for variant_id in ids],
+                    "ids": int_array(ids),
+                    "deltas": int_array(net[variant_id] for variant_id in ids),
                     "reason": reason,
                     "reference": reference,
                     "actor": actor.pk if actor is not None else None,

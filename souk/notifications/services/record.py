@@ -19,6 +19,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from souk.catalog.models import Review
+from souk.core.arrays import int_array
 from souk.core.renderers import dumps
 from souk.inventory.models import InventoryAlert
 from souk.notifications.models import (
@@ -79,10 +80,10 @@ class Recipient:
 _PEOPLE_SQL = """
 SELECT s.source, u.id, u.email, u.phone, p.choices
 FROM (
-    SELECT -1 AS source, id AS user_id FROM accounts_user WHERE id = ANY(%(users)s)
+    SELECT -1 AS source, id AS user_id FROM accounts_user WHERE id = ANY(%(users)s::bigint[])
     UNION ALL
     SELECT m.shop_id, m.user_id FROM shops_shopmember m
-    WHERE m.shop_id = ANY(%(shops)s) AND m.deleted_at IS NULL
+    WHERE m.shop_id = ANY(%(shops)s::bigint[]) AND m.deleted_at IS NULL
     UNION ALL
     SELECT 0, id FROM accounts_user WHERE %(admins)s AND is_staff
 ) s
@@ -121,7 +122,10 @@ def _people(
     if not (user_ids or shop_ids or admins):
         return by_user, by_shop, staff
     with connection.cursor() as cursor:
-        cursor.execute(_PEOPLE_SQL, {"users": user_ids, "shops": shop_ids, "admins": admins})
+        cursor.execute(
+            _PEOPLE_SQL,
+            {"users": int_array(user_ids), "shops": int_array(shop_ids), "admins": admins},
+        )
         rows = cursor.fetchall()
     for source, user_id, email, phone, choices in rows:
         if isinstance(choices, str):
