@@ -39,8 +39,10 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
+from souk.core.arrays import timestamp_array
 from souk.core.exceptions import PROBLEM_CONTENT_TYPE, DomainError
 from souk.core.models import IdempotencyRecord
+from souk.core.renderers import dumps
 
 HEADER = "Idempotency-Key"
 KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
@@ -115,7 +117,7 @@ _STORE_SQL = """
 UPDATE core_idempotencyrecord
 SET state = %(state)s, response_status = %(status)s, response_body = %(body)s,
     updated_at = %(now)s
-WHERE id = %(id)s AND updated_at = ANY(%(versions)s)
+WHERE id = %(id)s AND updated_at = ANY(%(versions)s::timestamptz[])
   AND set_config('synchronous_commit', %(synchronous)s, true) IS NOT NULL
 """
 
@@ -172,7 +174,7 @@ def _claim(*, user: Any, key: str, scope: str, fingerprint: str) -> _Claim | Non
 # this request still holds the claim (the versions it wrote).
 _NAME_SQL = """
 UPDATE core_idempotencyrecord SET response_body = %(body)s, updated_at = %(now)s
-WHERE id = %(id)s AND state = %(state)s AND updated_at = ANY(%(versions)s)
+WHERE id = %(id)s AND state = %(state)s AND updated_at = ANY(%(versions)s::timestamptz[])
 """
 
 
@@ -197,7 +199,7 @@ class Recorder:
                     "now": now,
                     "id": self.claim.pk,
                     "state": State.IN_PROGRESS,
-                    "versions": self.claim.versions,
+                    "versions": timestamp_array(self.claim.versions),
                 },
             )
             named = cursor.rowcount
@@ -212,14 +214,14 @@ class Recorder:
             SET response_body = json_build_object('resource', ({new_id}))::text,
                 updated_at = %(idempotency_now)s
             WHERE id = %(idempotency_id)s AND state = %(idempotency_state)s
-              AND updated_at = ANY(%(idempotency_versions)s) AND EXISTS ({new_id})
+              AND updated_at = ANY(%(idempotency_versions)s::timestamptz[]) AND EXISTS ({new_id})
             RETURNING 1
         """  # noqa: S608 - `new_id` is the caller's SQL, not input
         return sql, {
             "idempotency_now": self._pending,
             "idempotency_id": self.claim.pk,
             "idempotency_state": State.IN_PROGRESS,
-            "idempotency_versions": list(self.claim.versions),
+            "idempotency_versions": timestamp_array(self.claim.versions),
         }
 
     def checked(self, named: int) -> None:
@@ -246,7 +248,11 @@ def _replay(user: Any, key: str, scope: str) -> Response:
 
 
 def _plain(data: Any) -> str:
-    return json.dumps(data, cls=JSONEncoder)
+    """The response data as JSON text, as the renderer writes it (orjson), else DRF's way."""
+    try:
+        return dumps(data).decode()
+    except TypeError:
+        return json.dumps(data, cls=JSONEncoder)
 
 
 def idempotent(handler: Handler | None = None, *, resume: Resume | None = None) -> Any:
@@ -316,7 +322,7 @@ def _store(claim: _Claim, response: Response) -> None:
                 "body": _plain(response.data),  # text: replayed with its keys in order
                 "now": timezone.now(),
                 "id": claim.pk,
-                "versions": claim.versions,
+                "versions": timestamp_array(claim.versions),
                 "synchronous": "off" if claim.named else "on",
             },
         )
