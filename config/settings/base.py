@@ -278,6 +278,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["souk.core.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["souk.core.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "souk.core.negotiation.ContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "souk.core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
