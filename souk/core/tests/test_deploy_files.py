@@ -1,6 +1,6 @@
 """The production image and compose file (deploy/) stay true to the code.
 
-No container engine runs here: the checks in `deploy_files` read the files. Each check holds
+No container engine runs here: the checks in `deploy_checks` read the files. Each check holds
 for the repository's files, and each is shown to fail on a temporary copy broken the way a
 change could break the real ones.
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from django.urls import Resolver404, resolve
 
-from souk.core.tests import deploy_files as df
-from souk.core.tests.deploy_files import Deploy
+from souk.core.tests.deploy_checks import files, services, wiring
+from souk.core.tests.deploy_checks.files import Deploy
 
 
 def resolves(path: str) -> bool:
@@ -27,37 +27,35 @@ def resolves(path: str) -> bool:
 
 
 def check_health_paths(d: Deploy) -> list[str]:
-    return df.check_health_paths(d, resolves)
+    return wiring.check_health_paths(d, resolves)
 
 
 CHECKS: dict[str, Callable[[Deploy], list[str]]] = {
-    "commands": df.check_commands,
-    "images": df.check_images,
-    "healthchecks": df.check_healthchecks,
-    "depends_on": df.check_depends_on,
-    "required_settings": df.check_required_settings,
-    "backing_services": df.check_backing_services,
-    "replica_profile": df.check_replica_profile,
-    "image_user": df.check_image_user,
-    "gunicorn": df.check_gunicorn,
+    "commands": services.check_commands,
+    "images": services.check_images,
+    "healthchecks": services.check_healthchecks,
+    "depends_on": services.check_depends_on,
+    "required_settings": wiring.check_required_settings,
+    "backing_services": wiring.check_backing_services,
+    "replica_profile": wiring.check_replica_profile,
+    "image_user": wiring.check_image_user,
+    "gunicorn": wiring.check_gunicorn,
     "health_paths": check_health_paths,
-    "one_beat": df.check_one_beat,
-    "queues": df.check_queues,
-    "proxy": df.check_proxy,
+    "one_beat": services.check_one_beat,
+    "queues": services.check_queues,
+    "proxy": services.check_proxy,
 }
 
 
 @pytest.mark.parametrize("check", CHECKS)
 def test_the_deploy_files_pass_the_check(check):
-    assert CHECKS[check](Deploy(df.CODE_ROOT)) == []
+    assert CHECKS[check](Deploy(files.CODE_ROOT)) == []
 
 
 def test_the_replica_profile_runs_a_replica_and_the_plain_file_does_not():
-    plain = Deploy(df.CODE_ROOT)
-    with_replica = Deploy(
-        df.CODE_ROOT,
-        {**df.SHELL_VARIABLES, **df.read_env_file(df.CODE_ROOT / "deploy" / "replica.env")},
-    )
+    plain = Deploy(files.CODE_ROOT)
+    replica_env = files.read_env_file(files.CODE_ROOT / "deploy" / "replica.env")
+    with_replica = Deploy(files.CODE_ROOT, {**files.SHELL_VARIABLES, **replica_env})
 
     assert "replica" not in plain.services
     assert "replica" in with_replica.services
@@ -69,7 +67,7 @@ def test_the_replica_profile_runs_a_replica_and_the_plain_file_does_not():
 
 
 def test_every_process_kind_has_a_service_and_a_command():
-    d = Deploy(df.CODE_ROOT)
+    d = Deploy(files.CODE_ROOT)
     running = {d.command(spec)[0]: name for name, spec in d.app_services.items()}
 
     assert running == {
@@ -85,12 +83,12 @@ def test_every_process_kind_has_a_service_and_a_command():
 def test_compose_interpolation_follows_compose_rules():
     variables = {"SET": "x", "EMPTY": ""}
 
-    assert df.interpolate("${SET:-d}/${EMPTY:-d}/${UNSET:-d}", variables) == "x/d/d"
-    assert df.interpolate("${EMPTY-d}/${UNSET-d}", variables) == "/d"
-    assert df.interpolate("${SET:+r}/${EMPTY:+r}/${EMPTY+r}", variables) == "r//r"
-    assert df.interpolate("$$(id) $SET", variables) == "$(id) x"
-    with pytest.raises(df.InterpolationError, match="EMPTY: needed"):
-        df.interpolate("${EMPTY:?needed}", variables)
+    assert files.interpolate("${SET:-d}/${EMPTY:-d}/${UNSET:-d}", variables) == "x/d/d"
+    assert files.interpolate("${EMPTY-d}/${UNSET-d}", variables) == "/d"
+    assert files.interpolate("${SET:+r}/${EMPTY:+r}/${EMPTY+r}", variables) == "r//r"
+    assert files.interpolate("$$(id) $SET", variables) == "$(id) x"
+    with pytest.raises(files.InterpolationError, match="EMPTY: needed"):
+        files.interpolate("${EMPTY:?needed}", variables)
 
 
 def test_settings_reads_without_default_are_found_with_their_condition(tmp_path):
@@ -102,7 +100,7 @@ def test_settings_reads_without_default_are_found_with_their_condition(tmp_path)
     )
     (tmp_path / "test.py").write_text("E = env.str('TEST_ONLY')\n")
 
-    assert df.settings_env_reads(tmp_path) == {
+    assert files.settings_env_reads(tmp_path) == {
         "ALWAYS": True,
         "ALSO_ALWAYS": True,
         "ONLY_FOR_S3": False,
@@ -266,11 +264,11 @@ BREAKS = [
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
     """The files the checks read, copied under tmp_path."""
-    shutil.copytree(df.CODE_ROOT / "deploy", tmp_path / "deploy")
-    shutil.copytree(df.CODE_ROOT / "config" / "settings", tmp_path / "config" / "settings")
+    shutil.copytree(files.CODE_ROOT / "deploy", tmp_path / "deploy")
+    shutil.copytree(files.CODE_ROOT / "config" / "settings", tmp_path / "config" / "settings")
     (tmp_path / "scripts").mkdir()
-    shutil.copy2(df.CODE_ROOT / "scripts" / "run.sh", tmp_path / "scripts" / "run.sh")
-    shutil.copy2(df.CODE_ROOT / ".dockerignore", tmp_path / ".dockerignore")
+    shutil.copy2(files.CODE_ROOT / "scripts" / "run.sh", tmp_path / "scripts" / "run.sh")
+    shutil.copy2(files.CODE_ROOT / ".dockerignore", tmp_path / ".dockerignore")
     return tmp_path
 
 
@@ -289,4 +287,4 @@ def test_each_check_fails_on_a_broken_copy(repo_copy, check, file, old, new, exp
     problems = CHECKS[check](d)
 
     assert any(expected in problem for problem in problems), problems
-    assert CHECKS[check](Deploy(df.CODE_ROOT)) == []
+    assert CHECKS[check](Deploy(files.CODE_ROOT)) == []
