@@ -36,6 +36,8 @@ case "$1" in
   migrate)
     exec python manage.py migrate --noinput ;;
   healthcheck)
+    # A check is a short-lived process of its own: it must not leave metrics files behind.
+    unset PROMETHEUS_MULTIPROC_DIR
     case "$2" in
       web)
         # Readiness: database, cache and broker reachable (souk.core.views.ReadyView).
