@@ -263,6 +263,7 @@ try:
         from config.celery import app
 
         app.loader.import_default_modules()
+        result["configured"] = sorted(app.amqp.queues)
         queues = set(app.amqp.queues) | {app.conf.task_default_queue}
         routes = app.conf.task_routes or {}
         for route in routes.values() if isinstance(routes, dict) else ():

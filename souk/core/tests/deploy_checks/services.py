@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from typing import Any
 
 from souk.core.tests.deploy_checks.files import Deploy, dockerfile_last, effective_settings
 
@@ -98,8 +99,9 @@ def check_one_beat(d: Deploy) -> list[str]:
     return []
 
 
-def worker_queues(d: Deploy, name: str, declared: set[str]) -> set[str]:
-    """The queues a worker service consumes, from its entry point branch and environment."""
+def worker_queues(d: Deploy, name: str, configured: set[str]) -> set[str]:
+    """The queues a worker service consumes, from its entry point branch and environment: those
+    it names with --queues, else the Celery app's configured queues, less --exclude-queues."""
     spec = d.all_services[name]
     env = d.environment(spec)
     branch = d.commands.get(d.command(spec)[0], "")
@@ -116,27 +118,26 @@ def worker_queues(d: Deploy, name: str, declared: set[str]) -> set[str]:
         return {q for q in value.split(",") if q}
 
     only, excluded = option("--queues"), option("--exclude-queues")
-    queues = set(declared) if only is None else only
-    return queues - (excluded or set())
+    return (configured if only is None else only) - (excluded or set())
+
+
+def runs_worker(d: Deploy, spec: dict[str, Any]) -> bool:
+    branch = d.commands.get(d.command(spec)[0], "")
+    return re.search(r"\bcelery\b[^\n]*\bworker\b", branch) is not None
 
 
 def check_queues(d: Deploy) -> list[str]:
-    """Every queue the Celery app declares or routes to has a worker service."""
-    workers = [
-        n
-        for n, s in d.app_services.items()
-        if "celery" in d.commands.get(d.command(s)[0], "")
-        and " worker " in d.commands.get(d.command(s)[0], "")
-    ]
+    """Every queue a task can be sent to (the default queue, routes, task options, declared
+    queues) is consumed by a worker service."""
+    workers = [n for n, s in d.app_services.items() if runs_worker(d, s)]
     if not workers:
         return ["no worker service"]
-    spec = d.all_services[workers[0]]
-    probed = effective_settings(d.environment(spec), queues=True)
+    probed = effective_settings(d.environment(d.all_services[workers[0]]), queues=True)
     if "error" in probed:
         return [f"the Celery app does not load in {workers[0]}: {probed['error']}"]
-    declared = set(probed["queues"])
-    consumed = set().union(*(worker_queues(d, n, declared) for n in workers))
-    missing = sorted(declared - consumed)
+    configured = set(probed["configured"])
+    consumed = set().union(*(worker_queues(d, n, configured) for n in workers))
+    missing = sorted(set(probed["queues"]) - consumed)
     return [f"no worker consumes {missing}"] if missing else []
 
 
