@@ -61,16 +61,23 @@ class VirtualHost:
     def url(self) -> str:
         return f"{RABBITMQ_URL}/{quote(self.name, safe='')}"
 
-    def queues(self) -> dict[str, dict[str, str]]:
-        """name -> {type, messages_ready, messages_unacknowledged, consumers} per queue."""
-        columns = ["name", "type", "messages_ready", "messages_unacknowledged", "consumers"]
+    def queue_types(self) -> dict[str, str]:
+        """name -> type (classic, quorum) of every queue; rabbitmqctl's other columns
+        (messages, consumers) are statistics a few seconds old, see `queue_state`."""
+        columns = ["name", "type"]
         listing = rabbitmqctl("list_queues", "-p", self.name, "--no-table-headers", *columns)
         found = {}
         for line in listing.splitlines():
             values = line.split("\t")
             if len(values) == len(columns):
-                found[values[0]] = dict(zip(columns[1:], values[1:], strict=True))
+                found[values[0]] = values[1]
         return found
+
+    def queue_state(self, name: str) -> tuple[int, int]:
+        """(messages ready, consumers) of a queue, from the queue itself (a passive declare)."""
+        with Connection(self.url) as connection:
+            _, ready, consumers = connection.default_channel.queue_declare(name, passive=True)
+        return int(ready), int(consumers)
 
 
 @contextlib.contextmanager

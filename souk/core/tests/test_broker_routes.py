@@ -96,10 +96,10 @@ def test_on_rabbitmq_each_task_lands_on_its_queue_and_payments_and_notifications
             while (message := bound.get(no_ack=True)) is not None:
                 landed[queue.name].add(message.headers["task"])
     probe.close()
-    queues = vhost.queues()
+    types = vhost.queue_types()
 
     assert landed == ROUTES
-    assert {name: queues[name]["type"] for name in ROUTES} == {
+    assert {name: types[name] for name in ROUTES} == {
         "payments": "quorum",
         "notifications": "quorum",
         "default": "classic",
