@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import cast
 
 import django
 
@@ -19,20 +20,22 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 django.setup()
 
+from souk.accounts.models import User  # noqa: E402
 from souk.accounts.services.tokens import tokens_issue  # noqa: E402
 from souk.accounts.tests.factories import UserFactory  # noqa: E402
 from souk.catalog.tests.factories import make_category, make_product  # noqa: E402
 from souk.notifications.models import OutboxMessage  # noqa: E402
 from souk.orders.tests.factories import ensure_address  # noqa: E402
+from souk.shops.models import Shop  # noqa: E402
 from souk.shops.tests.factories import ShopFactory  # noqa: E402
 
 
 def seed() -> None:
-    shop = ShopFactory(owner=UserFactory(role="artisan"))
+    shop = cast(Shop, ShopFactory(owner=UserFactory(role="artisan")))
     product = make_product(shop=shop, category=make_category("Rabbit check"), quantity=10)
-    buyer = UserFactory(role="customer")
+    buyer = cast(User, UserFactory(role="customer"))
     ensure_address(buyer)
-    print(tokens_issue(user=buyer).access, shop.pk, product.variants.get().pk)  # noqa: T201
+    print(tokens_issue(user=buyer).access, shop.pk, product.variants.get().pk)
 
 
 def wait_sent(expected: int) -> None:
@@ -44,11 +47,11 @@ def wait_sent(expected: int) -> None:
         if time.monotonic() - started > 60:
             sys.exit(f"outbox not delivered within 60 s: {sorted(statuses)}")
         time.sleep(0.1)
-    print(f"all {len(statuses)} outbox messages sent")  # noqa: T201
+    print(f"all {len(statuses)} outbox messages sent")
     rows = OutboxMessage.objects.values_list("key", "channel", "attempts", "created_at", "sent_at")
     for key, channel, attempts, created_at, sent_at in rows:
-        delay = (sent_at - created_at).total_seconds()
-        print(f"  {key} {channel} attempts={attempts} sent {delay:.3f} s after it was written")  # noqa: T201
+        delay = ((sent_at or created_at) - created_at).total_seconds()
+        print(f"  {key} {channel} attempts={attempts} sent {delay:.3f} s after it was written")
 
 
 if __name__ == "__main__":
