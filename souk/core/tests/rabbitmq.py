@@ -15,6 +15,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -76,7 +77,8 @@ class VirtualHost:
     def queue_state(self, name: str) -> tuple[int, int]:
         """(messages ready, consumers) of a queue, from the queue itself (a passive declare)."""
         with Connection(self.url) as connection:
-            _, ready, consumers = connection.default_channel.queue_declare(name, passive=True)
+            channel: Any = connection.default_channel  # an amqp.Channel
+            _, ready, consumers = channel.queue_declare(name, passive=True)
         return int(ready), int(consumers)
 
 
