@@ -276,7 +276,11 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # its holder sends; it renews the lock every third of CELERY_BEAT_LOCK_SECONDS, and a standby
 # beat takes over at the latest that long after the holder died (souk.core.beat).
 CELERY_BEAT_SCHEDULER = "souk.core.beat:SingleBeatScheduler"
-CELERY_BEAT_LOCK_KEY = env.str("CELERY_BEAT_LOCK_KEY", default="souk:beat:lock")
+# One lock per database by default: beats of one deployment share it, and two checkouts on
+# one machine (each with its own database) do not stand by for each other.
+CELERY_BEAT_LOCK_KEY = env.str(
+    "CELERY_BEAT_LOCK_KEY", default=f"souk:beat:lock:{DATABASES['default']['NAME']}"
+)
 CELERY_BEAT_LOCK_SECONDS = env.float("CELERY_BEAT_LOCK_SECONDS", default=30.0)
 
 # --- Auth -------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Beat sends the schedule from one process at a time (souk.core.beat): real `celery beat`
 processes sharing one lock. A second beat stands by while the first runs; it takes over
 within a tick when the first stops cleanly and within the lock's time to live when the first
-is killed."""
+is killed. And, in this process, a beat that lost its lock or cannot reach Redis sends
+nothing."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import redis
+from celery import Celery
 from django.conf import settings
+
+from souk.core.beat import SingleBeatScheduler
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("beat_lock")]
 
@@ -149,3 +154,63 @@ def test_one_beat_sends_and_a_standby_takes_over_when_it_stops_or_dies(beats, re
     assert first.pid not in beats.senders(since=stopped_at)
     record_property("takeover_after_clean_stop_seconds", round(clean, 2))
     record_property("takeover_after_kill_seconds", round(killed, 2))
+
+
+def scheduler(path: Path, key: str) -> SingleBeatScheduler:
+    """A beat scheduler of its own app (an in-memory broker), one entry due every 10 ms."""
+    app = Celery("beat-probe", broker="memory://", set_as_current=False)
+    app.conf.update(
+        beat_lock_key=key,
+        beat_lock_seconds=30.0,
+        beat_schedule={"probe": {"task": "souk.core.tasks.idempotency_prune", "schedule": 0.01}},
+    )
+    return SingleBeatScheduler(app=app, schedule_filename=str(path))
+
+
+def test_a_beat_sends_only_while_it_holds_the_lock(tmp_path):
+    key = f"souk-test-beat-{uuid.uuid4().hex}"
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    first = scheduler(tmp_path / "first", key)
+    second = scheduler(tmp_path / "second", key)
+    try:
+        with mock.patch.object(SingleBeatScheduler, "apply_entry", autospec=True) as apply:
+            time.sleep(0.05)
+            first_tick = first.tick()
+            second.tick()
+            sent_while_holding = [call.args[0] for call in apply.call_args_list]
+            apply.reset_mock()
+
+            # the first stalled past the time to live and another beat took the lock
+            client.set(key, "another-beat", ex=30)
+            first.tick()
+            lost = (first.holding, apply.call_count)
+            client.delete(key)
+            time.sleep(0.05)
+            second.tick()
+            taken_over = [call.args[0] for call in apply.call_args_list]
+    finally:
+        first.close()
+        second.close()
+    left = client.get(key)
+    client.delete(key)
+
+    assert sent_while_holding == [first]
+    assert first_tick <= 10.0  # renewed at least every third of the time to live
+    assert lost == (False, 0)
+    assert taken_over == [second]
+    assert left is None  # released on close
+
+
+def test_a_beat_that_cannot_reach_redis_sends_nothing(tmp_path, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    beat = scheduler(tmp_path / "beat", f"souk-test-beat-{uuid.uuid4().hex}")
+    try:
+        with mock.patch.object(SingleBeatScheduler, "apply_entry", autospec=True) as apply:
+            time.sleep(0.05)
+            interval = beat.tick()
+    finally:
+        beat.close()
+
+    assert apply.call_count == 0
+    assert beat.holding is False
+    assert interval == 10.0
