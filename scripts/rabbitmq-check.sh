@@ -3,8 +3,8 @@
 #
 #  1. installs RabbitMQ (Debian package rabbitmq-server) if missing and starts it if it is not
 #     running (and stops it again at the end if it started it);
-#  2. runs the broker tests (routing on RabbitMQ and Redis, quorum queues, a worker killed
-#     mid-task, beat sending from one process only);
+#  2. runs the broker tests (routing on RabbitMQ and Redis, quorum queues, a worker and a pool
+#     process killed mid-task, beat sending from one process only);
 #  3. places an order end to end with the app on RabbitMQ: a virtual host and a database of
 #     this check's own, gunicorn, a worker for default+payments+notifications, a worker for
 #     slow and beat, all with CELERY_BROKER_URL=amqp://...; the order is posted over HTTP and
@@ -108,6 +108,7 @@ say "broker tests against RabbitMQ at ${RABBITMQ_TEST_URL#*@}"
 .venv/bin/pytest -q -p no:cacheprovider \
   souk/core/tests/test_broker_routes.py \
   souk/core/tests/test_beat_lock.py \
+  souk/core/tests/test_worker_lost.py \
   souk/notifications/tests/test_rabbitmq_worker.py
 
 # --- 3. an order end to end with the app on RabbitMQ -----------------------------------------
