@@ -33,8 +33,6 @@ services=()
 workdir=$(mktemp -d)
 py=.venv/bin/python
 
-rabbit_up() { rabbitmq-diagnostics -q ping >/dev/null 2>&1; }
-
 drop_check_db() {
   [ -n "$check_db" ] || return 0
   $py - "$check_db" <<'PY'
@@ -89,17 +87,7 @@ if ! command -v rabbitmq-server >/dev/null 2>&1; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null
 fi
 [ "$(id -u)" -eq 0 ] || die "run as root: rabbitmqctl creates the check's virtual hosts"
-if ! rabbit_up; then
-  say "starting RabbitMQ"
-  if command -v service >/dev/null 2>&1 && service rabbitmq-server start >/dev/null 2>&1; then
-    started_rabbitmq=service
-  else
-    rabbitmq-server -detached >/dev/null 2>&1
-    started_rabbitmq=detached
-  fi
-  for _ in $(seq 1 120); do rabbit_up && break; sleep 0.5; done
-  rabbit_up || die "RabbitMQ did not start within 60 s"
-fi
+started_rabbitmq=$(start_rabbitmq)
 
 # --- 2. the broker tests ---------------------------------------------------------------------
 # RABBITMQ_CHECK_SETUP=0 skips the set-up (a machine already set up for `make test`)
