@@ -51,7 +51,8 @@ def require_broker() -> None:
         with Connection(f"{RABBITMQ_URL}/", connect_timeout=3) as probe:
             probe.ensure_connection(max_retries=1)
     except Exception as exc:
-        pytest.fail(f"RabbitMQ is not reachable at {RABBITMQ_URL} ({exc!r}); {START_HINT}")
+        where = Connection(RABBITMQ_URL).as_uri()  # the password masked
+        pytest.fail(f"RabbitMQ is not reachable at {where} ({exc!r}); {START_HINT}")
 
 
 @dataclass(frozen=True)
