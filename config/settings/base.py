@@ -270,7 +270,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "confirm_p
 # Quorum queues refuse global QoS: Celery sees the quorum queues and uses per-consumer prefetch.
 CELERY_WORKER_DETECT_QUORUM_QUEUES = True
 # With late acks a task still running when the broker connection drops is redelivered to
-# another worker. It is left to finish here (Celery's 5.x default, stated since 6.0 changes it):
+# another worker. It is left to finish here (Celery 5's default, set because Celery 6 changes it):
 # every task is safe to run twice at once, while cancelling one could cut a gateway call short.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Beat runs the schedule on one node only: every beat takes a Redis lock (REDIS_URL) and only
