@@ -97,3 +97,21 @@ find_python() {
   done
   return 1
 }
+
+# The local RabbitMQ (the broker tests use it): true if it answers.
+rabbitmq_up() { as_root rabbitmq-diagnostics -q ping >/dev/null 2>&1; }
+
+# Start the local RabbitMQ if it does not answer; prints how it was started ("service" or
+# "detached"), nothing if it was running. Dies if it does not answer within 60 s.
+start_rabbitmq() {
+  rabbitmq_up && return 0
+  say "starting RabbitMQ"
+  if command -v service >/dev/null 2>&1 && as_root service rabbitmq-server start >/dev/null 2>&1; then
+    echo service
+  else
+    as_root rabbitmq-server -detached >/dev/null 2>&1 || true
+    echo detached
+  fi
+  for _ in $(seq 1 120); do rabbitmq_up && return 0; sleep 0.5; done
+  die "RabbitMQ did not start within 60 s"
+}

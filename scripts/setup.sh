@@ -3,7 +3,8 @@
 #
 #  1. system packages (Debian/Ubuntu): Python, GDAL/GEOS/PROJ, and unless DATABASE_URL/REDIS_URL
 #     point elsewhere, PostgreSQL with the PostGIS package for the server's major version and Redis
-#  2. starts PostgreSQL and Redis when they are not running
+#  2. starts PostgreSQL and Redis when they are not running, and RabbitMQ (the broker tests
+#     run against it) unless RABBITMQ_TEST_URL points elsewhere
 #  3. the Python environment (.venv, from the lock file)
 #  4. the database, its test template (<name>_template), and the postgis, pg_trgm and
 #     btree_gin extensions
@@ -20,6 +21,7 @@ redis_host=$(url_host "$REDIS_URL")
 redis_port=$(url_port "$REDIS_URL" 6379)
 local_db=false; is_local_host "$db_host" && local_db=true
 local_redis=false; is_local_host "$redis_host" && local_redis=true
+local_rabbitmq=false; is_local_host "$(url_host "${RABBITMQ_TEST_URL:-amqp://127.0.0.1}")" && local_rabbitmq=true
 
 other_system_help() {
   cat >&2 <<TXT
@@ -71,6 +73,7 @@ install_system_packages() {
     wanted+=("postgresql-$major" "postgresql-$major-postgis-3" postgresql-client-common)
   fi
   $local_redis && wanted+=(redis-server)
+  $local_rabbitmq && wanted+=(rabbitmq-server)
   local pkg
   for pkg in "${wanted[@]}"; do pkg_installed "$pkg" || missing+=("$pkg"); done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -129,6 +132,7 @@ else
 fi
 start_postgres
 start_redis
+if $local_rabbitmq && command -v rabbitmq-server >/dev/null 2>&1; then start_rabbitmq >/dev/null; fi
 make --no-print-directory --silent install
 status=0
 .venv/bin/python scripts/db_setup.py || status=$?

@@ -10,6 +10,7 @@ from typing import Any
 
 import environ
 from celery.schedules import crontab
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -209,6 +210,79 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=20),
     },
 }
+
+# --- Broker, queues and workers (docs/operations.md "Broker, queues and workers") --------------
+# CELERY_BROKER_URL (above) is Redis by default, or RabbitMQ (amqp://user:pass@host:5672/vhost).
+# Every task is routed to one of four queues, named here so that anything that reports on them
+# reads these names: `payments` and `notifications` are RabbitMQ quorum queues (replicated,
+# durable; a message is kept until a worker acknowledged it), `default` takes short work and
+# `slow` the long jobs (reconciliations, rollups, rebuilds, prunes) that must not hold up the
+# rest. On Redis the queue arguments are ignored and the routing is the same. A worker started
+# without `-Q` consumes all four.
+CELERY_QUEUE_DEFAULT = "default"
+CELERY_QUEUE_SLOW = "slow"
+CELERY_QUEUE_PAYMENTS = "payments"
+CELERY_QUEUE_NOTIFICATIONS = "notifications"
+# A topic exchange: RabbitMQ's native delayed delivery (task retries with a countdown on quorum
+# queues) needs one.
+_celery_exchange = Exchange("souk", type="topic", durable=True)
+_quorum = {"x-queue-type": "quorum"}
+CELERY_TASK_QUEUES = (
+    Queue(CELERY_QUEUE_DEFAULT, _celery_exchange, routing_key=CELERY_QUEUE_DEFAULT),
+    Queue(CELERY_QUEUE_SLOW, _celery_exchange, routing_key=CELERY_QUEUE_SLOW),
+    Queue(
+        CELERY_QUEUE_PAYMENTS,
+        _celery_exchange,
+        routing_key=CELERY_QUEUE_PAYMENTS,
+        queue_arguments=_quorum,
+    ),
+    Queue(
+        CELERY_QUEUE_NOTIFICATIONS,
+        _celery_exchange,
+        routing_key=CELERY_QUEUE_NOTIFICATIONS,
+        queue_arguments=_quorum,
+    ),
+)
+CELERY_TASK_DEFAULT_QUEUE = CELERY_QUEUE_DEFAULT
+CELERY_TASK_DEFAULT_EXCHANGE = _celery_exchange.name
+CELERY_TASK_DEFAULT_EXCHANGE_TYPE = _celery_exchange.type
+CELERY_TASK_DEFAULT_ROUTING_KEY = CELERY_QUEUE_DEFAULT
+CELERY_TASK_ROUTES = {
+    # must not be lost: quorum queues
+    "souk.payments.tasks.refund_send": {"queue": CELERY_QUEUE_PAYMENTS},
+    "souk.notifications.tasks.outbox_dispatch": {"queue": CELERY_QUEUE_NOTIFICATIONS},
+    "souk.accounts.tasks.otp_send": {"queue": CELERY_QUEUE_NOTIFICATIONS},
+    # short, frequent: default
+    "souk.orders.tasks.orders_expire": {"queue": CELERY_QUEUE_DEFAULT},
+    "souk.analytics.tasks.marketplace_refresh": {"queue": CELERY_QUEUE_DEFAULT},
+    # long or heavy, and repeated by beat if one run is lost: slow
+    "souk.payments.tasks.payments_reconcile": {"queue": CELERY_QUEUE_SLOW},
+    "souk.analytics.tasks.rollup_reconcile": {"queue": CELERY_QUEUE_SLOW},
+    "souk.catalog.tasks.discovery_maps_rebuild": {"queue": CELERY_QUEUE_SLOW},
+    "souk.catalog.tasks.category_products_reindex": {"queue": CELERY_QUEUE_SLOW},
+    "souk.inventory.tasks.alerts_rescan": {"queue": CELERY_QUEUE_SLOW},
+    "souk.accounts.tasks.otp_codes_prune": {"queue": CELERY_QUEUE_SLOW},
+    "souk.core.tasks.idempotency_prune": {"queue": CELERY_QUEUE_SLOW},
+    "souk.notifications.tasks.outbox_prune": {"queue": CELERY_QUEUE_SLOW},
+}
+# RabbitMQ: a publish returns once the broker confirmed it (ignored by Redis).
+CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "confirm_publish": True}
+# Quorum queues refuse global QoS: Celery sees the quorum queues and uses per-consumer prefetch.
+CELERY_WORKER_DETECT_QUORUM_QUEUES = True
+# With late acks a task still running when the broker connection drops is redelivered to
+# another worker. It is left to finish here (Celery 5's default, set because Celery 6 changes it):
+# every task is safe to run twice at once, while cancelling one could cut a gateway call short.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Beat runs the schedule on one node only: every beat takes a Redis lock (REDIS_URL) and only
+# its holder sends; it renews the lock every third of CELERY_BEAT_LOCK_SECONDS, and a standby
+# beat takes over at the latest that long after the holder died (souk.core.beat).
+CELERY_BEAT_SCHEDULER = "souk.core.beat:SingleBeatScheduler"
+# One lock per database by default: beats of one deployment share it, and two checkouts on
+# one machine (each with its own database) do not stand by for each other.
+CELERY_BEAT_LOCK_KEY = env.str(
+    "CELERY_BEAT_LOCK_KEY", default=f"souk:beat:lock:{DATABASES['default']['NAME']}"
+)
+CELERY_BEAT_LOCK_SECONDS = env.float("CELERY_BEAT_LOCK_SECONDS", default=30.0)
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

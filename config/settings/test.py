@@ -27,6 +27,7 @@ CACHES = {
     }
 }
 RATELIMIT_KEY_PREFIX = f"souk-test-{_run}:rl"
+CELERY_BEAT_LOCK_KEY = f"souk-test-{_run}:beat"  # a beat of the tests never waits for make run's
 CELERY_BROKER_URL = TEST_REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

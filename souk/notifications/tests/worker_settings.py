@@ -19,6 +19,9 @@ CELERY_BEAT_SCHEDULE = {
     for name, entry in CELERY_BEAT_SCHEDULE.items()
     if name == "notifications.dispatch-outbox"
 }
+# Each worker's embedded beat sweeps on its own: a worker started after one was killed must not
+# wait for the killed beat's lock to run out (souk.core.beat).
+CELERY_BEAT_LOCK_KEY = f"souk-test-outbox-worker-beat-{os.getpid()}"
 EMAIL_BACKEND = os.environ.get(
     "SOUK_WORKER_TEST_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
 )
