@@ -41,14 +41,9 @@ def _check_stock(variant: Variant, quantity: int) -> None:
         )
 
 
-def variant_for(*, variant_id: int | None, product_id: int | None) -> Variant:
-    """The variant meant by {variant} or {product} (a product with exactly one variant)."""
-    if variant_id is not None:
-        variant = Variant.objects.select_related("product").filter(pk=variant_id).first()
-        if variant is None or variant.product.deleted_at is not None:
-            raise ValidationError({"variant": ["No such variant."]})
-        return variant
-    product = Product.objects.filter(pk=product_id).first() if product_id is not None else None
+def product_variant(*, product_id: int) -> Variant:
+    """The variant of a product that has exactly one (a cart line may name the product)."""
+    product = Product.objects.filter(pk=product_id).first()
     if product is None:
         raise ValidationError({"product": ["No such product."]})
     variants = list(Variant.objects.select_related("product").filter(product=product)[:2])
@@ -57,32 +52,54 @@ def variant_for(*, variant_id: int | None, product_id: int | None) -> Variant:
     return variants[0]
 
 
-# Add to the line of a variant (created if needed) in one statement; the new quantity is
-# checked after it, and a refused one rolls back with the transaction.
+# Add to the line of a live variant of a live product (created if needed) and read the
+# variant's stock, in one statement; no row: no such variant. The new quantity is checked
+# after it, and a refused one rolls back with the transaction.
 _ADD_SQL = """
-INSERT INTO orders_cartitem (cart_id, variant_id, quantity, created_at, updated_at)
-VALUES (%(cart)s, %(variant)s, %(quantity)s, %(now)s, %(now)s)
-ON CONFLICT (cart_id, variant_id) DO UPDATE
-SET quantity = orders_cartitem.quantity + EXCLUDED.quantity, updated_at = EXCLUDED.updated_at
-RETURNING id, quantity
+WITH v AS (
+    SELECT v.id, v.quantity
+    FROM catalog_variant v JOIN catalog_product p ON p.id = v.product_id
+    WHERE v.id = %(variant)s AND v.deleted_at IS NULL AND p.deleted_at IS NULL
+), line AS (
+    INSERT INTO orders_cartitem (cart_id, variant_id, quantity, created_at, updated_at)
+    SELECT %(cart)s, v.id, %(quantity)s, %(now)s, %(now)s FROM v
+    ON CONFLICT (cart_id, variant_id) DO UPDATE
+    SET quantity = orders_cartitem.quantity + EXCLUDED.quantity,
+        updated_at = EXCLUDED.updated_at
+    RETURNING id, quantity
+)
+SELECT v.quantity, line.id, line.quantity FROM v, line
 """
 
 
-def cart_item_add(*, user: User, variant: Variant, quantity: int) -> CartItem:
-    """Add to the line of this variant (created if needed); more than the stock -> 409."""
+def cart_item_add(
+    *, user: User, variant: Variant | int, quantity: int, field: str = "variant"
+) -> CartItem:
+    """Add to the line of this variant (a `Variant` or its id; the line is created if
+    needed). No such live variant of a live product: 400 on `field`. More than the stock (as
+    read in this transaction) -> 409."""
+    variant_id = variant.pk if isinstance(variant, Variant) else int(variant)
     with transaction.atomic():
         cart = cart_touch_lock(user)
         now = cart.updated_at
         with connection.cursor() as cursor:
             cursor.execute(
                 _ADD_SQL,
-                {"cart": cart.pk, "variant": variant.pk, "quantity": quantity, "now": now},
+                {"cart": cart.pk, "variant": variant_id, "quantity": quantity, "now": now},
             )
-            item_id, total = cursor.fetchone()
+            row = cursor.fetchone()
+        if row is None:
+            raise ValidationError({field: ["No such variant."]})
+        available, item_id, total = row
         if total > MAX_LINE_QUANTITY:
             raise ValidationError({"quantity": [f"At most {MAX_LINE_QUANTITY} per line."]})
-        _check_stock(variant, total)
-    item = CartItem(id=item_id, cart=cart, variant=variant, quantity=total, updated_at=now)
+        if total > available:
+            raise InsufficientStock(
+                [{"variant": variant_id, "requested": total, "available": available}]
+            )
+    item = CartItem(id=item_id, cart=cart, variant_id=variant_id, quantity=total, updated_at=now)
+    if isinstance(variant, Variant):
+        item.variant = variant
     item._state.adding = False
     return item
 

@@ -414,6 +414,8 @@ def test_coupon_without_code_is_400(buyer):
         pytest.param({"quantity": 1001}, "quantity", id="over-line-max"),
         pytest.param({"variant": None, "quantity": 1}, "variant", id="no-variant-or-product"),
         pytest.param({"variant": 999999, "quantity": 1}, "variant", id="unknown-variant"),
+        pytest.param({"variant": 2**63, "quantity": 1}, "variant", id="variant-beyond-bigint"),
+        pytest.param({"variant": 2**80, "quantity": 1}, "variant", id="variant-far-beyond-bigint"),
         pytest.param({"variant": "abc", "quantity": 1}, "variant", id="variant-not-an-id"),
         pytest.param({"product": 999999, "quantity": 1}, "product", id="unknown-product"),
         pytest.param({"both": True, "quantity": 1}, "variant", id="variant-and-product"),

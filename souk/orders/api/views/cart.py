@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from souk.accounts.api.auth import request_user
+from souk.catalog.models import Variant
 from souk.orders.api import plain
 from souk.orders.api import serializers as s
 from souk.orders.api.payloads import cart_payload
@@ -57,11 +58,14 @@ class CartItemsView(GenericAPIView):
             data = s.CartItemAddSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             values = data.validated_data
-        variant = cart_services.variant_for(
-            variant_id=values.get("variant"), product_id=values.get("product")
-        )
+        if values.get("variant") is not None:
+            variant: Variant | int = values["variant"]
+            field = "variant"
+        else:
+            variant = cart_services.product_variant(product_id=values["product"])
+            field = "product"
         item = cart_services.cart_item_add(
-            user=request_user(request), variant=variant, quantity=values["quantity"]
+            user=request_user(request), variant=variant, quantity=values["quantity"], field=field
         )
         response = _cart_response(request, item.cart)
         response.status_code = status.HTTP_201_CREATED
