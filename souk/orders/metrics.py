@@ -15,4 +15,4 @@ ORDERS_PLACED = Counter(
 def orders_placed_count(*, flow: str, orders: int) -> None:
     """Count `orders` placed by the current transaction once it commits (never if it rolls
     back). No query."""
-    transaction.on_commit(lambda: ORDERS_PLACED.labels(flow).inc(orders))
+    transaction.on_commit(lambda: ORDERS_PLACED.labels(flow).inc(orders), robust=True)
