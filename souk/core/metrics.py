@@ -32,8 +32,9 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 from rest_framework.throttling import BaseThrottle
 
@@ -110,10 +111,13 @@ class _Scrape:
             yield from source.collect()
 
 
-def metrics_text() -> bytes:
+def metrics_text(accept: str = "") -> tuple[bytes, str]:
+    """The exposition (Prometheus text, or OpenMetrics when `accept` asks for it) and its
+    content type."""
     multiproc_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     kept: Any = MultiProcessCollector(None, path=multiproc_dir) if multiproc_dir else REGISTRY
-    return generate_latest(_Scrape(kept, ScrapeCollector()))  # type: ignore[arg-type]
+    encoder, content_type = choose_encoder(accept)
+    return encoder(_Scrape(kept, ScrapeCollector())), content_type  # type: ignore[arg-type]
 
 
 # --- Access -----------------------------------------------------------------------------------
@@ -186,7 +190,8 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         )
         response["Allow"] = "GET, HEAD"
         return response
-    response = HttpResponse(metrics_text(), content_type=CONTENT_TYPE_LATEST)
+    body, content_type = metrics_text(request.META.get("HTTP_ACCEPT", ""))
+    response = HttpResponse(body, content_type=content_type)
     response["Cache-Control"] = "no-store"
     return response
 
