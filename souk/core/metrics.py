@@ -59,10 +59,24 @@ KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 UNMATCHED_ROUTE = "<unmatched>"
 
 
+# The labelled children already looked up, by label values: a dict read instead of labels()'s
+# checks and lock on every request. Routes, methods and statuses are few, so this stays small.
+_request_children: dict[tuple[str, str, int], Any] = {}
+_duration_children: dict[tuple[str, str], Any] = {}
+
+
 def http_observe(*, route: str, method: str, status: int, seconds: float) -> None:
     method = method if method in KNOWN_METHODS else "other"
-    HTTP_REQUESTS.labels(route, method, str(status)).inc()
-    HTTP_DURATION.labels(route, method).observe(seconds)
+    counter = _request_children.get((route, method, status))
+    if counter is None:
+        counter = HTTP_REQUESTS.labels(route, method, str(status))
+        _request_children[(route, method, status)] = counter
+    histogram = _duration_children.get((route, method))
+    if histogram is None:
+        histogram = HTTP_DURATION.labels(route, method)
+        _duration_children[(route, method)] = histogram
+    counter.inc()
+    histogram.observe(seconds)
 
 
 # --- Figures read at scrape time --------------------------------------------------------------
