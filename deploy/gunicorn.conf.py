@@ -26,7 +26,7 @@ class JsonLogger(Logger):
     """gunicorn's own log lines (start, worker boot and exit, timeouts) as JSON objects like
     the application's, unless LOG_FORMAT=text."""
 
-    def setup(self, cfg):  # type: ignore[no-untyped-def]
+    def setup(self, cfg):
         super().setup(cfg)
         if os.environ.get("LOG_FORMAT", "json").lower() != "json":
             return
@@ -44,7 +44,7 @@ class JsonLogger(Logger):
 logger_class = JsonLogger
 
 
-def post_fork(server, worker):  # type: ignore[no-untyped-def]
+def post_fork(server, worker):
     """Each worker process sets up its own tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set)
     before it loads the application."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
@@ -53,7 +53,7 @@ def post_fork(server, worker):  # type: ignore[no-untyped-def]
     tracing_init()
 
 
-def child_exit(server, worker):  # type: ignore[no-untyped-def]
+def child_exit(server, worker):
     """A worker process ended: its live gauges leave the metrics directory
     (PROMETHEUS_MULTIPROC_DIR, shared by the processes; its counters stay counted)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -425,7 +425,7 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="json").lower()
 if LOG_FORMAT not in ("json", "text"):
     raise ValueError(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
 ACCESS_LOG = env.bool("ACCESS_LOG", default=True)
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {

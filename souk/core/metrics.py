@@ -131,7 +131,7 @@ def metrics_text(accept: str = "") -> tuple[bytes, str]:
     multiproc_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     kept: Any = MultiProcessCollector(None, path=multiproc_dir) if multiproc_dir else REGISTRY
     encoder, content_type = choose_encoder(accept)
-    return encoder(_Scrape(kept, ScrapeCollector())), content_type  # type: ignore[arg-type]
+    return encoder(_Scrape(kept, ScrapeCollector())), content_type
 
 
 # --- Access -----------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def _psycopg_instrument(provider: Any) -> None:
         factory = factories.get(base)
         if factory is None:
             factory = _new_cursor_factory(base_factory=base, tracer_provider=provider)
-            factory._souk_traced = True  # type: ignore[attr-defined]
+            factory._souk_traced = True
             factories[base] = factory
         raw.cursor_factory = factory
 

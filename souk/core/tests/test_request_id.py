@@ -27,8 +27,6 @@ from souk.core.tasks import enqueue_on_commit
 
 pytestmark = pytest.mark.django_db
 
-HEX32 = r"^[0-9a-f]{32}$"
-
 
 def json_handler(stream: io.StringIO) -> logging.Handler:
     """A handler made as settings.LOGGING (base, LOG_FORMAT=json) makes its console handler."""
