@@ -27,6 +27,9 @@ class CoreConfig(AppConfig):
             if "prefork" not in f"{getattr(pool, '__module__', pool)}":
                 tracing_init()
 
+        # Celery configures no logging of its own (a receiver of setup_logging tells it so):
+        # workers log through settings.LOGGING, which Django has applied.
+        signals.setup_logging.connect(_logging_kept, weak=False, dispatch_uid="souk-logging")
         signals.worker_process_init.connect(
             worker_process_start, weak=False, dispatch_uid="souk-tracing"
         )
@@ -34,6 +37,10 @@ class CoreConfig(AppConfig):
         signals.worker_process_shutdown.connect(
             _metrics_process_dead, weak=False, dispatch_uid="souk-metrics"
         )
+
+
+def _logging_kept(**_: Any) -> None:
+    """Celery's setup_logging: nothing to do, settings.LOGGING applies."""
 
 
 def _metrics_process_dead(pid: int | None = None, **_: Any) -> None:
