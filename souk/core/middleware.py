@@ -24,7 +24,7 @@ def _route(request: HttpRequest) -> str:
     match = request.resolver_match
     if match is None:
         return UNMATCHED_ROUTE
-    return "/" + match.route if match.route else (match.view_name or UNMATCHED_ROUTE)
+    return "/" + match.route
 
 
 def _user_id(request: HttpRequest) -> int | None:

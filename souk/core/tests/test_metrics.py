@@ -95,7 +95,15 @@ def test_the_right_token_reads_the_metrics(client, settings):
 
     assert response.status_code == 200
     assert b"# TYPE souk_http_requests_total counter" in response.content
+    assert response["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     assert response["Cache-Control"] == "no-store"
+    openmetrics = client.get(
+        "/metrics",
+        HTTP_AUTHORIZATION=f"Bearer {TOKEN}",
+        HTTP_ACCEPT="application/openmetrics-text;version=1.0.0,text/plain;q=0.5",
+    )
+    assert openmetrics["Content-Type"].startswith("application/openmetrics-text")
+    assert openmetrics.content.endswith(b"# EOF\n")
 
 
 def test_only_get_and_head_read_them(client, settings):
@@ -169,6 +177,7 @@ def test_requests_are_counted_by_route_template_method_and_status(client, scrape
     client.get("/api/products/98765432/")
     client.get("/api/products/98765433/")
     client.get("/no/such/route/")
+    client.get("/", HTTP_ACCEPT="application/json")
     after = scrape()
 
     def delta(name: str, **labels: str) -> float:
@@ -179,6 +188,7 @@ def test_requests_are_counted_by_route_template_method_and_status(client, scrape
     assert delta("souk_http_requests_total", **health, status="200") == 2
     assert delta("souk_http_requests_total", **product, status="404") == 2
     assert delta("souk_http_requests_total", route="<unmatched>", method="GET", status="404") == 1
+    assert delta("souk_http_requests_total", route="/", method="GET", status="200") == 1
     assert delta("souk_http_request_duration_seconds_count", **health) == 2
     assert delta("souk_http_request_duration_seconds_bucket", **health, le="+Inf") == 2
     assert delta("souk_http_request_duration_seconds_sum", **health) > 0
