@@ -258,7 +258,7 @@ def celery_queue_depths(app: Any) -> dict[str, int]:
             "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
         },
     ) as broker:
-        broker.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
+        broker.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT_SECONDS)
         for name in celery_queue_names(app):
             channel = broker.channel()  # a refused passive declare closes an AMQP channel
             try:
