@@ -11,6 +11,7 @@ from typing import Any
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -423,7 +424,7 @@ IDEMPOTENCY_STALE_SECONDS = 120
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOG_FORMAT = env.str("LOG_FORMAT", default="json").lower()
 if LOG_FORMAT not in ("json", "text"):
-    raise ValueError(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 ACCESS_LOG = env.bool("ACCESS_LOG", default=True)
 LOGGING: dict[str, Any] = {
     "version": 1,
@@ -467,8 +468,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # an empty directory the processes share; scripts/run.sh and the image set it.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOW_CIDRS = env.list("METRICS_ALLOW_CIDRS", default=[])
-for _cidr in METRICS_ALLOW_CIDRS:
-    ipaddress.ip_network(_cidr.strip(), strict=False)  # a bad network stops the start-up
+for _cidr in METRICS_ALLOW_CIDRS:  # a bad network stops the start-up
+    try:
+        ipaddress.ip_network(_cidr.strip(), strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"METRICS_ALLOW_CIDRS: {_error}.") from None
 
 # OpenTelemetry traces of requests, tasks and queries, exported over OTLP/HTTP, only when
 # OTEL_EXPORTER_OTLP_ENDPOINT is set (e.g. http://collector:4318; the SDK reads the other
