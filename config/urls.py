@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from souk.core.metrics import metrics_view
 from souk.core.views import HealthView, ReadyView, home
 
 # Every route is distinct, so the order of the apps only decides how many patterns a request
@@ -27,6 +28,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("healthz", HealthView.as_view(), name="healthz"),
     path("readyz", ReadyView.as_view(), name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

@@ -10,12 +10,15 @@
 set -e
 BEAT_DIR=/app/var/beat
 
-# prometheus-client's multiprocess mode keeps one file per process in this directory; files
-# left from a previous run of the container would be counted again.
-if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ] && [ "$1" != "healthcheck" ]; then
-  rm -rf "$PROMETHEUS_MULTIPROC_DIR"
-  mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
-fi
+# Prometheus metrics of this container's processes (gunicorn workers, Celery pool processes):
+# one directory they share, emptied of the files of a previous run at every start (they would
+# be counted again).
+case "$1" in
+  web|worker|worker-slow)
+    export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/souk-prometheus}"
+    mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+    find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -type f -delete ;;
+esac
 
 case "$1" in
   web)

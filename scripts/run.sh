@@ -22,6 +22,11 @@ if [ "$DEMO_DATA" != "0" ]; then
 fi
 
 mkdir -p var
+# Prometheus metrics of the web and worker processes, added up at /metrics: one directory they
+# share, emptied at every start (counters start again from 0, as after any restart).
+export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$PWD/var/prometheus}
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -type f -delete
 # Each service runs in a session of its own (stopping it stops its children too) and, where
 # setpriv exists, is sent TERM should this script die without stopping it.
 guard=()

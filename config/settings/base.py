@@ -4,12 +4,14 @@
 reads the environment.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -66,6 +68,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "souk.core.middleware.RequestIdMiddleware",  # request id, access log, HTTP metrics
     "corsheaders.middleware.CorsMiddleware",
     "souk.core.middleware.ProblemDetailsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -489,18 +492,71 @@ ZARINPAL_STARTPAY_URL = env.str("ZARINPAL_STARTPAY_URL", default="")
 # abandoned (its process died) and may be retried.
 IDEMPOTENCY_STALE_SECONDS = 120
 
-# --- Logging ---------------------------------------------------------------------------------
+# --- Logs, metrics, traces (docs/operations.md, "Logs, metrics, traces") --------------------
+# Log lines are JSON objects (python-json-logger) by default, `LOG_FORMAT=text` for plain
+# lines. Every line of a request, and of the tasks it queued, carries its `request_id`
+# (souk.core.requestid); `ACCESS_LOG=0` drops the one line per request (logger souk.access).
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
-LOGGING = {
+LOG_FORMAT = env.str("LOG_FORMAT", default="json").lower()
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
+ACCESS_LOG = env.bool("ACCESS_LOG", default=True)
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    "filters": {
+        "context_json": {"()": "souk.core.logs.ContextFilter"},
+        "context_text": {"()": "souk.core.logs.ContextFilter", "default": "-"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": [f"context_{LOG_FORMAT}"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "django.request": {"level": "ERROR"},
+        "souk.access": {"level": "INFO" if ACCESS_LOG else "WARNING"},
     },
 }
+# Workers log through LOGGING too (JSON, with the request id of the request that queued the
+# task) instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Prometheus metrics at /metrics (souk.core.metrics). With neither a token nor networks set,
+# /metrics answers 404. METRICS_TOKEN: callers must send `Authorization: Bearer <token>`.
+# METRICS_ALLOW_CIDRS: comma-separated networks (10.0.0.0/8,127.0.0.1/32) the caller's address
+# must be in (the address as NUM_PROXIES lets the throttles see it). Both set: both are
+# required. Under gunicorn, PROMETHEUS_MULTIPROC_DIR (read by prometheus_client itself) names
+# an empty directory the processes share; scripts/run.sh and the image set it.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOW_CIDRS = env.list("METRICS_ALLOW_CIDRS", default=[])
+for _cidr in METRICS_ALLOW_CIDRS:  # a bad network stops the start-up
+    try:
+        ipaddress.ip_network(_cidr.strip(), strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"METRICS_ALLOW_CIDRS: {_error}.") from None
+
+# OpenTelemetry traces of requests, tasks and queries, exported over OTLP/HTTP, only when
+# OTEL_EXPORTER_OTLP_ENDPOINT is set (e.g. http://collector:4318; the SDK reads the other
+# OTEL_* variables, such as OTEL_EXPORTER_OTLP_HEADERS, itself). Set up once per process
+# (souk.core.telemetry): gunicorn's post_fork, Celery's worker_process_init, runserver.
+OTEL_EXPORTER_OTLP_ENDPOINT = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
+OTEL_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="souk")
+
+# Sentry error reports, only when SENTRY_DSN is set (no personal data is sent).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="") or None
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)

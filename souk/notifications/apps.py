@@ -11,10 +11,11 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from souk.catalog.hooks import review_received
+        from souk.core.metrics import SCRAPE_COLLECTORS
         from souk.core.views import READINESS_DETAILS
         from souk.inventory.hooks import low_stock_raised
         from souk.notifications.services import record
-        from souk.notifications.services.dispatch import outbox_state
+        from souk.notifications.services.dispatch import outbox_metrics, outbox_state
         from souk.orders.hooks import order_events_recorded
 
         order_events_recorded.register(record.order_events_record)
@@ -25,3 +26,4 @@ class NotificationsConfig(AppConfig):
             return asdict(outbox_state())
 
         READINESS_DETAILS["outbox"] = outbox
+        SCRAPE_COLLECTORS["outbox"] = outbox_metrics

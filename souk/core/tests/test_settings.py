@@ -50,3 +50,18 @@ def test_production_refuses_when_secret_key_is_unset():
 
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"METRICS_ALLOW_CIDRS": "10.0.0.0/8,10.0.0.0/33"}, "METRICS_ALLOW_CIDRS: '10.0.0.0/33'"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT must be json or text, not 'xml'."),
+    ],
+)
+def test_a_bad_observability_setting_stops_the_start(env, message):
+    result = manage("check", SECRET_KEY=STRONG_KEY, **env)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr

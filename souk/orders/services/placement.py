@@ -35,6 +35,7 @@ from souk.inventory.services.stock import (
     stock_shortages,
 )
 from souk.orders.locks import cart_touch_lock, coupon_lock
+from souk.orders.metrics import orders_placed_count
 from souk.orders.models import (
     Checkout,
     Coupon,
@@ -576,6 +577,7 @@ def checkout_place(
             cart.save(update_fields=["coupon", "updated_at"])
         if placement.checkout is None:  # as_checkout=True always creates one
             raise RuntimeError("checkout was not created")
+        orders_placed_count(flow="checkout", orders=len(placement.orders))
         if on_placed is not None:
             on_placed(placement.checkout)
     return placement.checkout
@@ -618,4 +620,5 @@ def order_place(
         )
         if on_placed is not None and recorder is None:
             on_placed(placement.orders[0])
+        orders_placed_count(flow="direct", orders=1)
     return placement.orders[0]

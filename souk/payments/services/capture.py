@@ -20,6 +20,7 @@ from souk.orders.services.lifecycle import order_mark_paid, order_pay_late
 from souk.payments.gateways import gateway_for
 from souk.payments.gateways.base import GatewayUnavailable, Verdict
 from souk.payments.locks import payment_capture_lock
+from souk.payments.metrics import payment_outcome_count
 from souk.payments.models import Payment, PaymentTransaction
 from souk.payments.services.common import charge_of
 from souk.payments.services.log import transaction_log
@@ -106,12 +107,13 @@ def _checked(payment_id: int) -> None:
 def _fail(payment_id: int, reason: str) -> None:
     """pending -> failed (a paid payment stays paid; a failed one may still be captured if the
     gateway later confirms it)."""
-    Payment.objects.filter(pk=payment_id, status=Payment.Status.PENDING).update(
+    failed = Payment.objects.filter(pk=payment_id, status=Payment.Status.PENDING).update(
         status=Payment.Status.FAILED,
         failure_reason=reason[:255],
         last_checked_at=timezone.now(),
         updated_at=timezone.now(),
     )
+    payment_outcome_count("failed", failed)
 
 
 def payment_settle_paid(
@@ -138,6 +140,7 @@ def payment_settle_paid(
                 "updated_at",
             ]
         )
+        payment_outcome_count("captured")
         transaction_log(
             payment_id=payment.pk,
             kind=Kind.CAPTURE,

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from souk.payments.metrics import payment_outcome_count
 from souk.payments.models import Payment, PaymentTransaction, Refund
 from souk.payments.services.capture import payment_verify
 from souk.payments.services.log import transaction_log
@@ -63,6 +64,7 @@ def payments_reconcile(*, now: datetime | None = None, batch: int = 200) -> Reco
                 status=Payment.Status.FAILED, failure_reason=reason, updated_at=moment
             )
             if given_up:
+                payment_outcome_count("failed", given_up)
                 transaction_log(
                     payment_id=payment_id, kind=Kind.VERIFY, status="abandoned", detail=reason
                 )
@@ -76,6 +78,7 @@ def payments_reconcile(*, now: datetime | None = None, batch: int = 200) -> Reco
         failure_reason="Interrupted while sending: check the gateway before settling by hand.",
         updated_at=moment,
     )
+    payment_outcome_count("refund_failed", result.refunds_interrupted)
     for refund_id in Refund.objects.filter(
         status=Refund.Status.PENDING, updated_at__lte=quiet
     ).values_list("pk", flat=True)[:batch]:

@@ -16,6 +16,7 @@ from souk.orders.services.lifecycle import order_refund_due, order_refund_settle
 from souk.payments.gateways import gateway_for
 from souk.payments.gateways.base import GatewayError, GatewayRejected, GatewayUnavailable
 from souk.payments.locks import refund_lock
+from souk.payments.metrics import payment_outcome_count
 from souk.payments.models import Payment, PaymentTransaction, Refund
 from souk.payments.services.common import charge_of
 from souk.payments.services.log import transaction_log
@@ -88,6 +89,7 @@ def refund_send(*, refund_id: int) -> Refund:
         _refund_not_sent(
             refund, payment, failure, log_status="rejected", status=Refund.Status.FAILED
         )
+        payment_outcome_count("refund_failed")
     else:
         with transaction.atomic():
             transaction_log(
@@ -105,6 +107,7 @@ def refund_send(*, refund_id: int) -> Refund:
                 updated_at=timezone.now(),
             )
             order_refund_settled(order_id=refund.order_id)
+            payment_outcome_count("refunded")
     Refund.objects.filter(pk=refund_id).update(attempts=F("attempts") + 1)
     refund.refresh_from_db()
     return refund
@@ -137,4 +140,5 @@ def refund_settle_by_hand(*, refund_id: int, actor: User) -> bool:
         refund.settled_by = actor
         refund.save(update_fields=["status", "settled_at", "settled_by", "updated_at"])
         order_refund_settled(order_id=refund.order_id)
+        payment_outcome_count("refunded")
     return True

@@ -21,6 +21,7 @@ from souk.core.exceptions import (
 from souk.orders.models import Checkout, Order
 from souk.payments.gateways import gateway_for, gateway_unavailable_reason
 from souk.payments.gateways.base import GatewayError, GatewayUnavailable
+from souk.payments.metrics import payment_outcome_count
 from souk.payments.models import Payment, PaymentTransaction
 from souk.payments.services.capture import payment_settle_paid
 from souk.payments.services.common import charge_of
@@ -121,11 +122,12 @@ def _start_failed(payment: Payment, failure: GatewayError) -> NoReturn:
             detail=failure.detail,
         )
         # The customer never saw a payment page, so nothing can have been collected.
-        Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+        failed = Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
             status=Payment.Status.FAILED,
             failure_reason=failure.detail[:255],
             updated_at=timezone.now(),
         )
+        payment_outcome_count("failed", failed)
     if unavailable:
         raise ServiceUnavailable(f"{failure.detail} Try again in a moment.")
     raise PaymentFailed(failure.detail)
