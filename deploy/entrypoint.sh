@@ -13,12 +13,11 @@ BEAT_DIR=/app/var/beat
 # Prometheus metrics of this container's processes (gunicorn workers, Celery pool processes):
 # one directory they share, emptied of the files of a previous run at every start (they would
 # be counted again).
-case "$1" in
-  web|worker|worker-slow)
-    export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/souk-prometheus}"
-    mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
-    find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -type f -delete ;;
-esac
+if [ "$1" = web ] || [ "$1" = worker ] || [ "$1" = worker-slow ]; then
+  export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/souk-prometheus}"
+  mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+  find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -type f -delete
+fi
 
 case "$1" in
   web)

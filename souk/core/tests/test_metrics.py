@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
+from django.conf import settings
 from kombu import Connection, Exchange, Queue
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -217,7 +218,9 @@ def test_scrape_time_figures_are_there(scrape):
     assert value(parsed, "souk_outbox_dead_messages") == 0
     # this very scrape runs on a connection of the application's role
     assert value(parsed, "souk_db_connections", state="active") >= 1
-    assert value(parsed, "souk_celery_queue_messages", queue="celery") is not None
+    assert (
+        value(parsed, "souk_celery_queue_messages", queue=settings.CELERY_QUEUE_DEFAULT) is not None
+    )
 
 
 def test_a_down_broker_or_database_does_not_fail_the_scrape(scrape, monkeypatch):
@@ -251,7 +254,7 @@ def test_queue_names_come_from_the_celery_configuration():
 
     assert celery_queue_names(app) == ["default", "slow", "payments", "notifications"]
     assert celery_queue_names(Celery("plain", set_as_current=False)) == ["celery"]
-    assert celery_queue_names(project_app) == [project_app.conf.task_default_queue]
+    assert celery_queue_names(project_app) == [queue.name for queue in settings.CELERY_TASK_QUEUES]
 
 
 def _publish(url: str, queue: str, count: int) -> None:
