@@ -17,6 +17,8 @@ help:
 	@echo "make bench-discovery  discovery benchmark at 10k and 1M products (bench/README.md)"
 	@echo "make bench-orders  orders benchmark: direct and cart-checkout flows over HTTP against pgbench;"
 	@echo "                   BENCH_ARGS='--baseline main --rounds 2' compares with a commit, '--profile' profiles (bench/README.md)"
+	@echo "make check-pgbouncer  the whole test suite and a short orders benchmark through a local PgBouncer"
+	@echo "                   in transaction mode (scripts/pgbouncer-check.sh; docs/operations.md)"
 
 install: $(VENV)/.installed
 
@@ -58,3 +60,7 @@ bench-orders: setup
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: check-pgbouncer
+check-pgbouncer:
+	@scripts/pgbouncer-check.sh

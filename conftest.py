@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +17,35 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.load_profile("souk")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """pytest-django's test databases; behind a transaction pooler (DB_TRANSACTION_POOLER), the
+    pooler's idle server connections to them are ended before they are dropped, or the drop
+    would fail on a database "being accessed by other users"."""
+    yield
+    from django.conf import settings
+
+    if settings.DB_TRANSACTION_POOLER:
+        with django_db_blocker.unblock():
+            pooled_connections_end()
+
+
+def pooled_connections_end() -> None:
+    """End this role's server connections to each test database (a pooler's, once this
+    process has closed its own), waiting up to 5 s for each to go."""
+    from django.db import connections
+
+    for alias in connections:
+        connection = connections[alias]
+        connection.close()
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
+                "WHERE datname = %s AND usename = current_user AND pid <> pg_backend_pid()",
+                [connection.settings_dict["NAME"]],
+            )
 
 
 @pytest.fixture(autouse=True)

@@ -51,6 +51,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,9 +59,11 @@ from urllib.parse import urlsplit
 import requests
 from common import (
     DEFAULT_URL,
+    RESULTS,
     ROOT,
     children,
     cpu_seconds,
+    database_url,
     git_commit,
     git_worktree,
     gunicorn,
@@ -259,8 +262,12 @@ def http_flow(prepared: Prepared, flow: str, args: argparse.Namespace, tag: str)
     after_id = last_order_id(url)
     deadlocks_before = deadlocks(url)
     extra = {"JWT_ACCESS_MINUTES": JWT_MINUTES}
+    served = url
+    if args.pooler_url:  # the server goes through the pooler; set-up and checks do not
+        served = database_url(args.pooler_url, urlsplit(url).path.lstrip("/"))
+        extra["DB_TRANSACTION_POOLER"] = "1"
     load_before = os.getloadavg()[0]
-    with gunicorn(url, args.workers, args.threads, REDIS_URL, extra, tree.root) as srv:
+    with gunicorn(served, args.workers, args.threads, REDIS_URL, extra, tree.root) as srv:
         warm_up(srv.base, prepared.catalog.tokens, args.clients, args.warmup)
         cpu_before = cpu_seconds(srv.pid)
         samples, wall = run_flow(
@@ -343,6 +350,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--pgbench-jobs", type=int, default=2, help="pgbench threads")
     parser.add_argument("--seed", type=int, default=42, help="plan seed")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
+    parser.add_argument(
+        "--pooler-url",
+        metavar="URL",
+        help="the server under test connects through this transaction pooler (PgBouncer), with "
+        "DB_TRANSACTION_POOLER=1 and the bench database's name; set-up, checks and pgbench "
+        "connect to --database-url",
+    )
+    parser.add_argument(
+        "--results-dir", type=Path, default=RESULTS, help="where orders.json and orders.md go"
+    )
     args = parser.parse_args()
     args.flow_list = [name.strip() for name in args.flows.split(",") if name.strip()]
     unknown = set(args.flow_list) - set(FLOWS)
@@ -446,6 +463,7 @@ def benchmark(trees: list[Tree], args: argparse.Namespace) -> int:
             "seed": args.seed,
             "rounds": args.rounds,
             "idempotency_key": not args.no_idempotency_key,
+            "pooler": bool(args.pooler_url),
         },
         "trees": {
             label: {
@@ -465,7 +483,7 @@ def benchmark(trees: list[Tree], args: argparse.Namespace) -> int:
         "passed": not any(failures.values()),
         "total_seconds": round(time.monotonic() - started, 1),
     }
-    write(data)
+    write(data, args.results_dir)
     if not data["passed"]:
         failed = {k: v for k, v in failures.items() if v}
         print(f"FAILED: {failed}", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from common import RESULTS, summarize
@@ -149,11 +150,11 @@ def comparison(
     return out
 
 
-def write(data: dict[str, Any]) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "orders.json").write_text(json.dumps(data, indent=2) + "\n")
-    (RESULTS / "orders.md").write_text(markdown(data))
-    print(f"wrote {RESULTS / 'orders.json'} and {RESULTS / 'orders.md'}")
+def write(data: dict[str, Any], directory: Path = RESULTS) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "orders.json").write_text(json.dumps(data, indent=2) + "\n")
+    (directory / "orders.md").write_text(markdown(data))
+    print(f"wrote {directory / 'orders.json'} and {directory / 'orders.md'}")
 
 
 def _tree_line(data: dict[str, Any], label: str) -> str:
@@ -175,7 +176,13 @@ def markdown(data: dict[str, Any]) -> str:
         f"{s['rounds']} round(s). HTTP: gunicorn {s['gunicorn_workers']} workers x "
         f"{s['gunicorn_threads']} threads (a fresh server per flow), latency measured by the "
         "client per planned order (every request it made for the order). Idempotency-Key "
-        f"sent: {'yes' if s['idempotency_key'] else 'no'}. Trees: "
+        f"sent: {'yes' if s['idempotency_key'] else 'no'}. "
+        + (
+            "The server connected through a transaction pooler (PgBouncer). "
+            if s.get("pooler")
+            else ""
+        )
+        + "Trees: "
         + "; ".join(_tree_line(data, label) for label in labels)
         + f". Same plan in every tree: {'yes' if data['same_plan'] else 'NO'}.",
         "",

@@ -132,6 +132,23 @@ DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
 # transaction) only where DB_LOCK_TIMEOUT_MS differs from it. None (a pooler that does not pass
 # connection options on) makes every locking transaction set it.
 DB_SESSION_LOCK_TIMEOUT_MS: int | None = DB_LOCK_TIMEOUT_MS
+
+# --- Transaction pooler (PgBouncer in pool_mode = transaction) ----------------------------------
+# DB_TRANSACTION_POOLER=1 when DATABASE_URL points at a pooler that lends a server connection for
+# one transaction at a time, so nothing may rely on a session: no server-side cursors (Django's
+# iterator() declares WITH HOLD cursors outside transactions), no `options` startup parameter
+# (PgBouncer refuses it: set jit, max_parallel_workers_per_gather and random_page_cost on the
+# server side instead, e.g. PgBouncer's connect_query or ALTER ROLE ... SET; see
+# docs/operations.md), and every locking transaction sets its own lock_timeout (SET LOCAL, see
+# souk.core.locks). Statements are already never prepared on the server (above), and Souk sets
+# no statement_timeout.
+DB_TRANSACTION_POOLER = env.bool("DB_TRANSACTION_POOLER", default=False)
+if DB_TRANSACTION_POOLER:
+    for _database in DATABASES.values():
+        _database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _database.get("OPTIONS", {}).pop("options", None)
+    DB_SESSION_LOCK_TIMEOUT_MS = None
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 SILENCED_SYSTEM_CHECKS = [

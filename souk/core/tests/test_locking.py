@@ -248,7 +248,12 @@ def test_the_lock_timeout_is_set_once_a_transaction(settings, user_factory):
 
 
 @pytest.mark.django_db
-def test_connections_open_with_the_lock_timeout_so_a_plan_sets_nothing(settings, user_factory):
+def test_a_plan_sets_the_lock_timeout_only_where_connections_do_not_open_with_it(
+    settings, user_factory
+):
+    """Direct connections open with lock_timeout (the `options` startup parameter), so a plan
+    sets nothing; behind a transaction pooler (DB_TRANSACTION_POOLER, no options) every
+    locking transaction sets it. Either way the plan's transaction runs under it."""
     user = user_factory()
 
     @lock_plan("accounts.User")
@@ -260,7 +265,13 @@ def test_connections_open_with_the_lock_timeout_so_a_plan_sets_nothing(settings,
         with connection.cursor() as cursor:
             cursor.execute("SELECT setting, unit FROM pg_settings WHERE name = 'lock_timeout'")
             assert cursor.fetchone() == (str(settings.DB_LOCK_TIMEOUT_MS), "ms")
-    assert not any("set_config" in query["sql"] for query in queries.captured_queries)
+    sets = sum("set_config" in query["sql"] for query in queries.captured_queries)
+    if settings.DB_TRANSACTION_POOLER:
+        assert settings.DB_SESSION_LOCK_TIMEOUT_MS is None
+        assert sets == 1
+    else:
+        assert settings.DB_SESSION_LOCK_TIMEOUT_MS == settings.DB_LOCK_TIMEOUT_MS
+        assert sets == 0
 
 
 @pytest.mark.django_db
