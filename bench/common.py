@@ -163,8 +163,6 @@ def gunicorn(
             "deploy/gunicorn.conf.py",
             "--bind",
             f"127.0.0.1:{port}",
-            "--access-logfile",
-            "/dev/null",
         ],
         cwd=root,
         env=env,
