@@ -169,6 +169,25 @@ def on_replica() -> Iterator[None]:
         _replica_allowed.reset(allowed)
 
 
+@contextmanager
+def on_primary() -> Iterator[None]:
+    """Reads in this block go to the primary, even inside a replica block (a figure that
+    must include a change committed a moment ago)."""
+    allowed = _replica_allowed.set(False)
+    try:
+        yield
+    finally:
+        _replica_allowed.reset(allowed)
+
+
+def replica_window_seconds() -> float:
+    """How far behind a read on the replica may be: its lag bound, plus the time until the
+    next check can notice it was passed."""
+    return float(settings.DATABASE_REPLICA_MAX_LAG_SECONDS) + float(
+        settings.DATABASE_REPLICA_CHECK_SECONDS
+    )
+
+
 def replica_reads(func: Callable[P, R]) -> Callable[P, R]:
     """Run `func` with its reads on the replica; if the replica fails during it (and it
     wrote nothing), mark the replica down and run it again on the primary."""

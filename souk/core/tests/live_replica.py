@@ -27,7 +27,7 @@ import pytest
 from django.db import connections
 
 from souk.core.db_router import STICKY_COOKIE, replica_health_reset
-from souk.core.tests.test_db_router import Captured
+from souk.core.testing import QueriesByAlias as Captured
 
 REQUIRED = (
     "DATABASE_REPLICA_URL",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -24,48 +23,11 @@ from souk.core.db_router import (
     replica_reads,
     request_scope,
 )
+from souk.core.testing import QueriesByAlias as Captured
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
 PRODUCTS = "/api/products/"
-
-
-class Captured:
-    """The statements each connection ran inside the block (recorded as they are sent, so
-    capturing opens no connection)."""
-
-    def __init__(self) -> None:
-        self.sql: dict[str, list[str]] = {"default": [], "replica": []}
-        self._stack = ExitStack()
-
-    def _recorder(self, alias: str) -> Callable[..., Any]:
-        def record(execute, sql, params, many, context):
-            self.sql[alias].append(sql)
-            return execute(sql, params, many, context)
-
-        return record
-
-    def __enter__(self) -> Captured:
-        for alias in self.sql:
-            self._stack.enter_context(connections[alias].execute_wrapper(self._recorder(alias)))
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stack.close()
-
-    @property
-    def default(self) -> list[str]:
-        return self.sql["default"]
-
-    @property
-    def replica(self) -> list[str]:
-        return self.sql["replica"]
-
-    def on_default(self, table: str) -> list[str]:
-        return [sql for sql in self.default if table in sql]
-
-    def on_replica(self, table: str) -> list[str]:
-        return [sql for sql in self.replica if table in sql]
 
 
 @pytest.fixture
