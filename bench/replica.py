@@ -180,8 +180,9 @@ def write(runs: list[dict[str, Any]], args: argparse.Namespace, name: str) -> No
     lines = [
         "# Read replica",
         "",
-        f"{data['when']}; {args.products:,} products; {runs[0]['requests']} requests "
-        f"({', '.join(KINDS)}) from {args.concurrency} client threads; gunicorn "
+        f"{data['when']}; {args.products:,} products; {runs[0]['requests']} measured requests "
+        f"({', '.join(KINDS)}) after {len(KINDS) * 20} warm-up ones (the server counters cover "
+        f"both) from {args.concurrency} client threads; gunicorn "
         f"{args.workers} workers x {args.threads} threads; primary and replica on one "
         f"{os.cpu_count()}-CPU machine.",
         "",
