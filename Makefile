@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install setup run test lint format lock schema bench-discovery bench-orders clean
+.PHONY: help install setup run test lint format lock schema bench-discovery bench-orders replica-check clean
 
 help:
 	@echo "make run      set up this machine, migrate, load demo data, run web + worker + beat"
@@ -17,6 +17,7 @@ help:
 	@echo "make bench-discovery  discovery benchmark at 10k and 1M products (bench/README.md)"
 	@echo "make bench-orders  orders benchmark: direct and cart-checkout flows over HTTP against pgbench;"
 	@echo "                   BENCH_ARGS='--baseline main --rounds 2' compares with a commit, '--profile' profiles (bench/README.md)"
+	@echo "make replica-check  start a local streaming replica, run the replica tests and bench/replica.py (root)"
 
 install: $(VENV)/.installed
 
@@ -55,6 +56,9 @@ bench-discovery: setup
 
 bench-orders: setup
 	$(PY) bench/orders.py $(BENCH_ARGS)
+
+replica-check: setup
+	@scripts/replica-check.sh
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -86,6 +86,7 @@ def measure(
     extra_env: dict[str, str],
 ) -> dict[str, Any]:
     forget_cache(args.redis_url)
+    load_before = os.getloadavg()[0]
     before = {server: stats(url) for server, url in urls.items()}
     env = {"THROTTLE_SUGGEST": "1000000/min", **extra_env}
     with gunicorn(urls["primary"], args.workers, args.threads, args.redis_url, env) as running:
@@ -102,6 +103,7 @@ def measure(
         "errors": errors,
         "seconds": round(seconds, 2),
         "requests_per_second": round(len(samples) / seconds, 1),
+        "load_average_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)],
         "latency_ms": summarize([sample.seconds for sample in samples]),
         "servers": {
             server: {key: after[server][key] - before[server][key] for key in STATS}
@@ -187,15 +189,16 @@ def write(runs: list[dict[str, Any]], args: argparse.Namespace, name: str) -> No
         f"{os.cpu_count()}-CPU machine.",
         "",
         "| run | req/s | p50 ms | p95 ms | primary xacts | primary tuples returned "
-        "| replica xacts | replica tuples returned |",
-        "|---|---|---|---|---|---|---|---|",
+        "| replica xacts | replica tuples returned | load before / after |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         p, s = r["servers"]["primary"], r["servers"]["replica"]
         lines.append(
             f"| {r['label']} | {r['requests_per_second']} | {r['latency_ms']['p50_ms']} | "
             f"{r['latency_ms']['p95_ms']} | {p['xact_commit']} | {p['tup_returned']} | "
-            f"{s['xact_commit']} | {s['tup_returned']} |"
+            f"{s['xact_commit']} | {s['tup_returned']} | "
+            f"{r['load_average_1min'][0]} / {r['load_average_1min'][1]} |"
         )
     (RESULTS / "replica.md").write_text("\n".join(lines) + "\n")
 

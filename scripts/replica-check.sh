@@ -38,6 +38,19 @@ esac
 psql_primary() { runuser -u postgres -- psql -X -q -At -p "$PRIMARY_PORT" -d postgres "$@"; }
 psql_replica() { runuser -u postgres -- psql -X -q -At -p "$REPLICA_PORT" -d postgres "$@"; }
 
+drop_slot() {  # once the replica has let go of it (a kept slot holds WAL on the primary)
+  local _
+  for _ in $(seq 1 50); do
+    [ "$(psql_primary -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$SLOT'")" = 0 ] \
+      && return 0
+    psql_primary -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+                     WHERE slot_name = '$SLOT' AND NOT active" >/dev/null
+    sleep 0.2
+  done
+  warn "could not drop the replication slot $SLOT: drop it with pg_drop_replication_slot"
+  return 1
+}
+
 hba_added=0
 cleanup() {
   local status=$?
@@ -46,8 +59,7 @@ cleanup() {
     say "dropping the replica cluster $PG_VERSION/$REPLICA_CLUSTER"
     pg_dropcluster --stop "$PG_VERSION" "$REPLICA_CLUSTER"
   fi
-  psql_primary -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
-                   WHERE slot_name = '$SLOT' AND NOT active" >/dev/null
+  drop_slot || status=1
   if [ "$hba_added" = 1 ]; then
     sed -i "\|^${HBA_LINE}\$|d" "$PRIMARY_HBA"
     pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PRIMARY_CLUSTER" reload
@@ -71,8 +83,7 @@ fi
 if ss -Hltn "sport = :$REPLICA_PORT" | grep -q .; then
   die "port $REPLICA_PORT is taken: set REPLICA_PORT"
 fi
-psql_primary -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
-                 WHERE slot_name = '$SLOT' AND NOT active" >/dev/null
+drop_slot || die "the replication slot $SLOT is in use"
 
 say "creating $PG_VERSION/$REPLICA_CLUSTER on port $REPLICA_PORT from a base backup of the primary"
 pg_createcluster "$PG_VERSION" "$REPLICA_CLUSTER" --port "$REPLICA_PORT" >/dev/null

@@ -55,16 +55,17 @@ _sticky: ContextVar[bool] = ContextVar("souk_db_sticky", default=False)
 STICKY_COOKIE = "souk_primary"
 _STICKY_SALT = "souk.core.db_router.sticky"
 
-# Seconds the replica's replay is behind. Caught up (all it received is replayed) counts as
-# 0 whatever the age of the last transaction, so an idle primary does not look like lag; a
-# server not in recovery (a promoted replica, a test mirror) is not behind either.
-LAG_SQL = """
-SELECT CASE
-    WHEN NOT pg_is_in_recovery() THEN 0
-    WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
-    ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 1e9)
-END::float8
+# How far the replica is: a server not in recovery (a promoted replica, a test mirror) is not
+# behind; one that has replayed up to the primary's current WAL position is not behind
+# whatever the age of its last transaction (an idle primary is not lag); otherwise it is
+# behind by the age of the last transaction it replayed (unknown, so too far, when it has
+# replayed none since it started).
+REPLICA_STATE_SQL = """
+SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text,
+       extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8
 """
+PRIMARY_REACHED_SQL = "SELECT %s::pg_lsn >= pg_current_wal_lsn()"
+UNKNOWN_LAG = float("inf")
 
 
 class _Health:
@@ -85,11 +86,21 @@ _health = _Health()
 
 
 def replica_lag_seconds(alias: str) -> float:
-    """How far the database behind `alias` replays behind its primary (one query)."""
+    """Seconds the database behind `alias` replays behind the primary: a query on it, and,
+    when it is a standby, one on the primary."""
     with connections[alias].cursor() as cursor:
-        cursor.execute(LAG_SQL)
-        row = cursor.fetchone()
-    return float(row[0])
+        cursor.execute(REPLICA_STATE_SQL)
+        in_recovery, replayed, age = cursor.fetchone()
+    if not in_recovery:
+        return 0.0
+    if replayed is None:
+        return UNKNOWN_LAG
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(PRIMARY_REACHED_SQL, [replayed])
+        (caught_up,) = cursor.fetchone()
+    if caught_up:
+        return 0.0
+    return UNKNOWN_LAG if age is None else max(0.0, float(age))
 
 
 def _close_quietly(alias: str) -> None:
