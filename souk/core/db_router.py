@@ -267,15 +267,14 @@ def wrote_in_scope() -> bool:
 class ReplicaRoutingMiddleware:
     """Starts each request with nothing written; with a replica configured, a request that
     wrote sets a signed cookie that keeps the client's reads on the primary for
-    DATABASE_REPLICA_STICKY_SECONDS. Without a replica it only resets the flag."""
+    DATABASE_REPLICA_STICKY_SECONDS. Without a replica it does nothing."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if settings.DATABASE_REPLICA_ALIAS is None:
-            with request_scope():
-                return self.get_response(request)
+            return self.get_response(request)
         seconds = settings.DATABASE_REPLICA_STICKY_SECONDS
         sticky = False
         if seconds > 0 and STICKY_COOKIE in request.COOKIES:
