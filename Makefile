@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install setup run test lint format lock schema bench-discovery bench-orders clean
+.PHONY: help install setup run test lint format lock schema bench-discovery bench-orders check-pgbouncer check-replica check-rabbitmq check-scale clean
 
 help:
 	@echo "make run      set up this machine, migrate, load demo data, run web + worker + beat"
@@ -19,6 +19,9 @@ help:
 	@echo "                   BENCH_ARGS='--baseline main --rounds 2' compares with a commit, '--profile' profiles (bench/README.md)"
 	@echo "make check-pgbouncer  the whole test suite and a short orders benchmark through a local PgBouncer"
 	@echo "                   in transaction mode (scripts/pgbouncer-check.sh; docs/operations.md)"
+	@echo "make check-replica  start a local streaming replica, run the replica tests and bench/replica.py (root)"
+	@echo "make check-rabbitmq  the broker tests and an order end to end with Celery on a local RabbitMQ"
+	@echo "make check-scale  all three checks: PgBouncer, replica, RabbitMQ"
 
 install: $(VENV)/.installed
 
@@ -58,9 +61,16 @@ bench-discovery: setup
 bench-orders: setup
 	$(PY) bench/orders.py $(BENCH_ARGS)
 
+check-replica: setup
+	@scripts/replica-check.sh
+
+check-rabbitmq: setup
+	@RABBITMQ_CHECK_SETUP=0 scripts/rabbitmq-check.sh
+
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: check-pgbouncer
-check-pgbouncer:
-	@scripts/pgbouncer-check.sh
+check-pgbouncer: setup
+	@SKIP_SETUP=1 scripts/pgbouncer-check.sh
+
+check-scale: check-pgbouncer check-replica check-rabbitmq

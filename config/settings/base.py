@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "souk.core.middleware.RequestIdMiddleware",  # request id, access log, HTTP metrics
     "corsheaders.middleware.CorsMiddleware",
     "souk.core.middleware.ProblemDetailsMiddleware",
+    "souk.core.db_router.ReplicaRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -150,6 +151,35 @@ if DB_TRANSACTION_POOLER:
     DB_SESSION_LOCK_TIMEOUT_MS = None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Read replica (souk.core.db_router, docs/operations.md "Read replica") ----------------------
+# With DATABASE_REPLICA_URL set, the heavy reads views mark (search, lists, geosearch, suggest,
+# dashboards) go to that streaming replica; writes, transactions, reads after a write in the
+# same request, and a client's reads for DATABASE_REPLICA_STICKY_SECONDS after it wrote stay
+# on the primary. A replica that is unreachable or replays more than
+# DATABASE_REPLICA_MAX_LAG_SECONDS behind (checked every DATABASE_REPLICA_CHECK_SECONDS per
+# process) is left for the primary. Unset: no replica, everything reads the primary.
+DATABASE_ROUTERS = ["souk.core.db_router.ReplicaRouter"]
+DATABASE_REPLICA_ALIAS: str | None = None
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASE_REPLICA_ALIAS = "replica"
+    _replica = env.db_url("DATABASE_REPLICA_URL")
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **_replica,
+        "ENGINE": DATABASES["default"]["ENGINE"],
+        # An unreachable replica costs a request at most this long per check interval.
+        "OPTIONS": {
+            **DATABASES["default"]["OPTIONS"],
+            **_replica.get("OPTIONS", {}),
+            "connect_timeout": env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2),
+        },
+    }
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=5.0)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=2.0)
+DATABASE_REPLICA_STICKY_SECONDS = env.int(
+    "DATABASE_REPLICA_STICKY_SECONDS", default=int(DATABASE_REPLICA_MAX_LAG_SECONDS) + 1
+)
 
 SILENCED_SYSTEM_CHECKS = [
     # GDAL < 3.9 cannot block file/network access while parsing spatial references. Souk never

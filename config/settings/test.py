@@ -41,6 +41,19 @@ DATABASES["default"]["TEST"] = {
 if not _worker:  # xdist workers get a suffix of their own
     DATABASES["default"]["TEST"]["NAME"] = f"test_{DATABASES['default']['NAME']}_{_slot}"
 
+# The `replica` alias reads the test database (TEST MIRROR: no database of its own is created):
+# on DATABASE_REPLICA_URL's server when set (a streaming replica of the primary, see
+# scripts/replica-check.sh), else over a second connection to the primary. Routing stays off
+# (DATABASE_REPLICA_ALIAS None); the router's tests turn it on.
+DATABASES["replica"] = {
+    **DATABASES["default"],
+    **(env.db_url("DATABASE_REPLICA_URL") if env.str("DATABASE_REPLICA_URL", default="") else {}),
+    "ENGINE": DATABASES["default"]["ENGINE"],
+    "OPTIONS": {**DATABASES["default"]["OPTIONS"], "connect_timeout": 2},
+    "TEST": {"MIRROR": "default"},
+}
+DATABASE_REPLICA_ALIAS = None
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "souk.accounts.sms.LocmemSmsBackend"

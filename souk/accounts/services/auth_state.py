@@ -42,7 +42,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import router, transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import LockError, RedisError
 
@@ -82,8 +82,9 @@ def _timeout() -> int:
 
 
 def _db() -> str:
-    # The primary: a lagging replica could hand back the state from before a change.
-    return router.db_for_write(User)
+    # The primary: a lagging replica could hand back the state from before a change. (Not
+    # the router's db_for_write, which would take this read for a write of the request.)
+    return DEFAULT_DB_ALIAS
 
 
 def _state_read(user_id: int) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from souk.analytics import policy, selectors
 from souk.analytics.api import serializers as s
 from souk.analytics.api.renderers import DashboardCsvRenderer
 from souk.analytics.services import dashboards
+from souk.core.db_router import replica_reads
 from souk.core.permissions import IsPlatformAdmin
 from souk.core.renderers import JSONRenderer
 from souk.shops.api.views import ShopObjectMixin
@@ -38,6 +39,7 @@ class ShopDashboardView(ShopObjectMixin, GenericAPIView):
         "discounts; orders cancelled after payment count as `refunded`. Cached briefly; a "
         "payment or cancellation of the shop's orders makes the next read fresh.",
     )
+    @replica_reads
     def get(self, request: Request, pk: int) -> Response:
         shop = self.get_permission_shop()
         policy.require_shop_dashboard(user=request.user, shop=shop)
@@ -76,6 +78,7 @@ class MarketplaceDashboardView(GenericAPIView):
         "product x month rollup kept the same way. Cached for DASHBOARD_CACHE_SECONDS; the "
         "default period is computed ahead, every DASHBOARD_REFRESH_SECONDS.",
     )
+    @replica_reads
     def get(self, request: Request) -> Response:
         query = s.PeriodQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

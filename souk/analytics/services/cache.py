@@ -1,11 +1,13 @@
 """Dashboards are cached briefly (DASHBOARD_CACHE_SECONDS). Each shop has a cache generation
 that a change of its revenue (an order paid, or cancelled after payment) renews after its
-commit, so the next read of that shop's dashboard is computed afresh. The marketplace's copy of
-the default period is replaced by a periodic job before it expires."""
+commit, so the next read of that shop's dashboard is computed afresh; on the primary, while a
+read replica may not have replayed the change yet. The marketplace's copy of the default
+period is replaced by a periodic job before it expires."""
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
@@ -13,6 +15,8 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+
+from souk.core.db_router import on_primary, replica_window_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +54,31 @@ def shop_cached(shop_id: int, key: str, compute: Callable[[], T]) -> T:
     """`compute()`'s answer for this shop and key, from the cache while the shop's revenue
     has not changed and DASHBOARD_CACHE_SECONDS have not passed."""
 
+    renewed_at = 0.0
+
     def full_key() -> str:
+        nonlocal renewed_at
         generation = cache.get(_generation_key(shop_id), 0)
+        renewed_at = _renewed_at(generation)
         return f"analytics:shop:{shop_id}:{generation}:{key}"
 
-    return _cached(full_key, compute)
+    def fresh() -> T:
+        if time.time() - renewed_at < replica_window_seconds():
+            with on_primary():
+                return compute()
+        return compute()
+
+    return _cached(full_key, fresh)
+
+
+def _renewed_at(generation: object) -> float:
+    """When a generation (`<unix time>-<random>`) was made; 0 for the first one."""
+    if not isinstance(generation, str):
+        return 0.0
+    try:
+        return float(generation.split("-", 1)[0])
+    except ValueError:
+        return 0.0
 
 
 def marketplace_cached(key: str, compute: Callable[[], T]) -> T:
@@ -74,7 +98,10 @@ def marketplace_store(key: str, value: object) -> None:
 
 def _renew(shop_ids: list[int]) -> None:
     try:
-        cache.set_many({_generation_key(i): uuid.uuid4().hex for i in shop_ids}, timeout=None)
+        cache.set_many(
+            {_generation_key(i): f"{time.time():.3f}-{uuid.uuid4().hex}" for i in shop_ids},
+            timeout=None,
+        )
     except Exception:
         logger.warning("could not renew dashboard cache generations", exc_info=True)
 

@@ -25,10 +25,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import connection
 from django.db.models import F, Q, QuerySet
 
-from souk.catalog.models import FILTERED, GeoCell, Product, SuggestName
+from souk.catalog.models import FILTERED, GeoCell, Product, SearchTerm, SuggestName
 from souk.catalog.selectors.categories import category_descendant_ids
 from souk.catalog.selectors.estimates import match_bound, parse
 from souk.catalog.selectors.products import (
@@ -41,6 +40,7 @@ from souk.catalog.selectors.products import (
 )
 from souk.catalog.text import word_list
 from souk.core.counting import estimated_count
+from souk.core.db_router import read_connection
 from souk.core.geo import Near, bounding_box, within
 from souk.core.results import (
     ChainedResults,
@@ -175,14 +175,14 @@ LIMIT %s
 
 
 def _similar_terms(word: str, limit: int) -> list[str]:
-    with connection.cursor() as cursor:
+    with read_connection(SearchTerm).cursor() as cursor:
         cursor.execute(SIMILAR_TERM_SQL, [word, word, limit])
         return [row[0] for row in cursor.fetchall()]
 
 
 def _prefix_terms(prefix: str, limit: int) -> list[str]:
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    with connection.cursor() as cursor:
+    with read_connection(SearchTerm).cursor() as cursor:
         cursor.execute(PREFIX_TERM_SQL, [escaped + "%", limit])
         return [row[0] for row in cursor.fetchall()]
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 
 from django.contrib.postgres.search import SearchQuery
-from django.db import connection
 
 from souk.catalog.models import Product
 from souk.core.cache import cache_get_or_set_safe
 from souk.core.counting import estimated_count
+from souk.core.db_router import read_connection
 
 SEARCH_CONFIG = "english"
 LEXEME = re.compile(r"(!?)'((?:[^']|'')*)'")
@@ -26,7 +26,7 @@ ESTIMATE_TTL = 600
 
 def parse(text: str) -> tuple[str, list[str]]:
     """The query as PostgreSQL parses it (websearch syntax) and its required lexemes."""
-    with connection.cursor() as cursor:
+    with read_connection(Product).cursor() as cursor:
         cursor.execute(
             "SELECT websearch_to_tsquery(%s::regconfig, %s)::text", [SEARCH_CONFIG, text]
         )

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from souk.accounts.api.auth import request_user
+from souk.core.db_router import replica_reads
 from souk.core.exceptions import NotFound
 from souk.core.geo import Near, within
 from souk.core.permissions import IsArtisan, IsShopOwner, IsShopOwnerOrAdmin, is_platform_admin
@@ -69,6 +70,7 @@ class ShopListView(GenericAPIView):
         "(and `radius` in km, default 10, max 500) shops within the radius, nearest first, "
         "each with `distance_km`.",
     )
+    @replica_reads
     def get(self, request: Request) -> Response:
         query = s.ShopListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -19,6 +19,7 @@ from souk.catalog.api.serializers.products import ProductSerializer
 from souk.catalog.models import Product
 from souk.catalog.selectors.discovery import product_discover, product_suggest
 from souk.catalog.selectors.products import ProductFilters
+from souk.core.db_router import replica_reads
 from souk.core.geo import Near
 from souk.core.pagination import EstimatedCountPagination
 from souk.core.throttling import ClientIPThrottle
@@ -68,6 +69,7 @@ class GeosearchView(DiscoveryListView):
         description="Products within `radius` km (default 10, max 500) of `lat`,`lng`, "
         "nearest first, each with `distance_km`; every list filter applies.",
     )
+    @replica_reads
     def get(self, request: Request) -> Response:
         query = GeoQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -89,6 +91,7 @@ class SearchProductsView(DiscoveryListView):
         description="/api/products/ under other parameter names: q, min_price, max_price, "
         "store_id, category, in_stock, sort.",
     )
+    @replica_reads
     def get(self, request: Request) -> Response:
         query = SearchAliasQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -110,6 +113,7 @@ class SuggestView(GenericAPIView):
         description="Up to 10 products whose names match what was typed so far, tolerant "
         'of typos ("ceramc" finds "Ceramic ..."), one per distinct name, best first.',
     )
+    @replica_reads
     def get(self, request: Request) -> Response:
         query = SuggestQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

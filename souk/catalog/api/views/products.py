@@ -26,6 +26,7 @@ from souk.catalog.api.views.discovery import DiscoveryListView
 from souk.catalog.models import Product
 from souk.catalog.selectors.products import product_get, product_get_any
 from souk.catalog.services import products as product_services
+from souk.core.db_router import replica_reads
 from souk.core.permissions import IsShopMemberOrAdmin
 from souk.shops.policy import restore_target
 
@@ -45,6 +46,7 @@ class ProductListView(DiscoveryListView):
         "-exclusions, OR) results come by relevance unless `ordering` is given. `count` is "
         "exact when `count_exact` is true, else an estimate.",
     )
+    @replica_reads
     def get(self, request: Request) -> Response:
         query = ProductQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
