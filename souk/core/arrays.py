@@ -18,6 +18,15 @@ def int_array(values: Iterable[int]) -> str:
     return "{" + ",".join([str(int(value)) for value in values]) + "}"
 
 
+BIGINT_MAX = 2**63 - 1
+
+
+def id_array(values: Iterable[int]) -> str:
+    """Ids to look up, as an array literal for a `::bigint[]` cast. An id beyond bigint (a
+    client may send one) names no row, so it is left out instead of failing the cast."""
+    return int_array(value for value in values if -BIGINT_MAX - 1 <= value <= BIGINT_MAX)
+
+
 def timestamp_array(values: Iterable[datetime]) -> str:
     """Aware datetimes as an array literal for a `::timestamptz[]` cast (microseconds kept)."""
     written = []

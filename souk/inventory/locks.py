@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import Model
 
 from souk.catalog.models import Product, Variant
-from souk.core.arrays import int_array
+from souk.core.arrays import id_array
 from souk.core.locks import lock_first, lock_plan, lock_raw
 from souk.inventory.models import InventoryAlert, Purchase
 from souk.shops.models import Shop
@@ -79,7 +79,7 @@ def variants_lock(variant_ids: Iterable[int], *, products: Iterable[int] = ()) -
     if not wanted and not owners:
         return locked
     rows = lock_raw(
-        "catalog.Variant", _LOCK_SQL, {"variants": int_array(wanted), "products": int_array(owners)}
+        "catalog.Variant", _LOCK_SQL, {"variants": id_array(wanted), "products": id_array(owners)}
     )
     db = connection.alias
     split, shop_at = len(_VARIANT_FIELDS), len(_VARIANT_FIELDS) + len(_PRODUCT_FIELDS)

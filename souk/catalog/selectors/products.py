@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from souk.catalog.models import Product, ProductImage, Variant
 from souk.catalog.selectors.categories import category_descendant_ids
-from souk.core.arrays import int_array
+from souk.core.arrays import id_array
 
 ORDERINGS: dict[str, tuple[str, str]] = {
     "price": ("price_min", "id"),
@@ -104,7 +104,7 @@ def products_by_id(ids: list[int]) -> dict[int, Product]:
     busiest reads in the API, so this skips building the query and related models each time."""
     if not ids:
         return {}
-    return {product.pk: product for product in Product.objects.raw(_PAGE_SQL, [int_array(ids)])}
+    return {product.pk: product for product in Product.objects.raw(_PAGE_SQL, [id_array(ids)])}
 
 
 def in_stock_expression() -> Exists:

@@ -550,6 +550,12 @@ def test_missing_product_is_404(api_client, product):
     assert_problem(response, 404, "not_found")
 
 
+@pytest.mark.parametrize("pk", [2**63, 2**65, 10**30], ids=["bigint-max-plus-one", "2-65", "10-30"])
+def test_product_id_beyond_bigint_is_404(api_client, product, pk):
+    assert_problem(api_client.get(detail(pk)), 404, "not_found")
+    assert_problem(api_client.get(f"{detail(pk)}reviews/"), 404, "not_found")
+
+
 # --- PATCH /api/products/{id}/ ---------------------------------------------------------------
 
 

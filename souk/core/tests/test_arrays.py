@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from django.db import connection
 
-from souk.core.arrays import int_array, timestamp_array
+from souk.core.arrays import id_array, int_array, timestamp_array
 
 
 @pytest.mark.django_db
@@ -47,3 +47,10 @@ def test_timestamp_array_keeps_microseconds_and_offsets() -> None:
 def test_timestamp_array_refuses_naive_datetimes() -> None:
     with pytest.raises(ValueError, match="aware"):
         timestamp_array([datetime(2026, 11, 30, 18, 0)])  # noqa: DTZ001 - the case under test
+
+
+@pytest.mark.django_db
+def test_id_array_leaves_out_ids_no_row_can_have() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::bigint[]", [id_array([5, 2**63, 2**63 - 1, 2**80, -(2**64)])])
+        assert cursor.fetchone()[0] == [5, 2**63 - 1]

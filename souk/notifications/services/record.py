@@ -19,7 +19,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from souk.catalog.models import Review
-from souk.core.arrays import int_array
+from souk.core.arrays import id_array
 from souk.core.renderers import dumps
 from souk.inventory.models import InventoryAlert
 from souk.notifications.models import (
@@ -124,7 +124,7 @@ def _people(
     with connection.cursor() as cursor:
         cursor.execute(
             _PEOPLE_SQL,
-            {"users": int_array(user_ids), "shops": int_array(shop_ids), "admins": admins},
+            {"users": id_array(user_ids), "shops": id_array(shop_ids), "admins": admins},
         )
         rows = cursor.fetchall()
     for source, user_id, email, phone, choices in rows:
