@@ -92,6 +92,9 @@ class Workers:
             "SOUK_WORKER_TEST_DATABASE": connection.settings_dict["NAME"],
             "SOUK_WORKER_TEST_BROKER": self.vhost.url,
             "SOUK_WORKER_TEST_MAIL_DIR": str(self.mail_dir),
+            # what the assertions read from the log ("Task ... received", the quorum-queue
+            # notice) is logged at INFO, in the project's log format
+            "LOG_LEVEL": "INFO",
             **env,
         }
         with self.log.open("ab") as log:

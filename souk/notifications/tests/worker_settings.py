@@ -30,5 +30,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"stderr": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["stderr"], "level": "WARNING"},
+    # The workers log as configured here (Celery leaves logging to Django): tests that read
+    # what a worker logged at INFO pass LOG_LEVEL=INFO.
+    "root": {"handlers": ["stderr"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
