@@ -13,10 +13,14 @@ BEAT_DIR=/app/var/beat
 # Prometheus metrics of this container's processes (gunicorn workers, Celery pool processes):
 # one directory they share, emptied of the files of a previous run at every start (they would
 # be counted again).
+# Any other process (beat, migrate, a manage.py command, a health check) has no metrics that
+# anyone scrapes: it keeps them in its own memory, and needs no directory.
 if [ "$1" = web ] || [ "$1" = worker ] || [ "$1" = worker-slow ]; then
   export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/souk-prometheus}"
   mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
   find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -type f -delete
+else
+  unset PROMETHEUS_MULTIPROC_DIR
 fi
 
 case "$1" in
