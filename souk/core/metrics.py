@@ -36,7 +36,6 @@ from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
-from rest_framework.throttling import BaseThrottle
 
 from souk.core.exceptions import problem_response
 
@@ -143,9 +142,11 @@ def _networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress
 
 
 def _client_in(request: HttpRequest, cidrs: tuple[str, ...]) -> bool:
-    ident = BaseThrottle().get_ident(request)  # type: ignore[arg-type]
+    """Whether the peer that connected (REMOTE_ADDR) is in one of the networks. Forwarded
+    addresses are not believed here, even behind NUM_PROXIES: whoever reaches the app without
+    the proxy could claim any of them, and a scraper connects to the app, not to the proxy."""
     try:
-        address = ipaddress.ip_address((ident or "").strip())
+        address = ipaddress.ip_address(str(request.META.get("REMOTE_ADDR") or "").strip())
     except ValueError:
         return False
     return any(address in network for network in _networks(cidrs))
