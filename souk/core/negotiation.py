@@ -7,6 +7,7 @@ negotiation unchanged."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -18,10 +19,16 @@ class ContentNegotiation(DefaultContentNegotiation):
     def select_renderer(
         self,
         request: Request,
-        renderers: list[BaseRenderer],
+        renderers: Iterable[BaseRenderer],
         format_suffix: str | None = None,
-    ) -> tuple[BaseRenderer, Any]:
-        if renderers and format_suffix is None and not request.META.get("QUERY_STRING"):
+    ) -> Any:
+        # DRF hands the view's renderer instances over as a list
+        if (
+            isinstance(renderers, list)
+            and renderers
+            and format_suffix is None
+            and not request.META.get("QUERY_STRING")
+        ):
             first = renderers[0]
             accept = request.META.get("HTTP_ACCEPT", "*/*")
             if accept == "*/*" or accept == first.media_type:

@@ -19,7 +19,7 @@ class CSVRenderer(BaseRenderer):
     format = "csv"
 
 
-RENDERER_SETS = {
+RENDERER_SETS: dict[str, list[BaseRenderer]] = {
     "json": [JSONRenderer()],
     "json-browsable": [JSONRenderer(), BrowsableAPIRenderer()],
     "csv-first": [CSVRenderer(), JSONRenderer()],
@@ -39,7 +39,9 @@ ACCEPTS = [
 QUERIES = ["", "format=json", "format=csv", "page=2", "format=api"]
 
 
-def _answer(negotiation: DefaultContentNegotiation, request: Request, renderers: list) -> object:
+def _answer(
+    negotiation: DefaultContentNegotiation, request: Request, renderers: list[BaseRenderer]
+) -> object:
     try:
         renderer, media_type = negotiation.select_renderer(request, renderers)
     except NotAcceptable:
@@ -50,9 +52,11 @@ def _answer(negotiation: DefaultContentNegotiation, request: Request, renderers:
 
 
 def _request(accept: str | None, query: str) -> Request:
-    extra = {} if accept is None else {"HTTP_ACCEPT": accept}
     path = "/api/products/" + (f"?{query}" if query else "")
-    return Request(APIRequestFactory().get(path, **extra))
+    factory = APIRequestFactory()
+    if accept is None:
+        return Request(factory.get(path))
+    return Request(factory.get(path, HTTP_ACCEPT=accept))
 
 
 @settings(max_examples=300, deadline=None)
