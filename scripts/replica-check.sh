@@ -17,6 +17,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
+PRIMARY_CLUSTER_NAME=${PRIMARY_CLUSTER:-main}
+# the version of the local primary cluster (PostgreSQL 15 on Debian 12)
+PG_VERSION=${PG_VERSION:-$(pg_lsclusters -h 2>/dev/null | awk -v n="$PRIMARY_CLUSTER_NAME" '$2==n {print $1; exit}')}
 PG_VERSION=${PG_VERSION:-15}
 PRIMARY_CLUSTER=${PRIMARY_CLUSTER:-main}
 REPLICA_CLUSTER=${REPLICA_CLUSTER:-souk_replica}
@@ -26,7 +29,7 @@ HBA_LINE="host replication all 127.0.0.1/32 trust  # souk replica-check"
 
 load_url_settings
 [ "$(id -u)" = 0 ] || die "run as root (pg_createcluster, pg_ctlcluster)"
-command -v pg_createcluster >/dev/null || apt-get install -y postgresql-common
+command -v pg_createcluster >/dev/null || { apt-get update -qq && apt-get install -y postgresql-common; }
 [ -x .venv/bin/pytest ] || die ".venv is missing: run make install first"
 
 PRIMARY_PORT=$(pg_conftool -s "$PG_VERSION" "$PRIMARY_CLUSTER" show port)
@@ -72,7 +75,9 @@ trap cleanup EXIT
 [ "$(psql_primary -c 'SHOW wal_level')" != minimal ] || die "the primary needs wal_level=replica"
 if ! grep -qxF "$HBA_LINE" "$PRIMARY_HBA"; then
   say "allowing local replication connections on the primary ($PRIMARY_HBA)"
-  echo "$HBA_LINE" >>"$PRIMARY_HBA"
+  # first: pg_hba.conf is read top down, and a stock file already has a replication line
+  # asking for a password
+  if [ -s "$PRIMARY_HBA" ]; then sed -i "1i ${HBA_LINE}" "$PRIMARY_HBA"; else echo "$HBA_LINE" >"$PRIMARY_HBA"; fi
   hba_added=1
   pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PRIMARY_CLUSTER" reload
 fi
