@@ -10,7 +10,7 @@ from souk.analytics import policy, selectors
 from souk.analytics.api import serializers as s
 from souk.analytics.api.renderers import DashboardCsvRenderer
 from souk.analytics.services import dashboards
-from souk.core.db_router import replica_reads
+from souk.core.db_router import on_primary, replica_reads
 from souk.core.permissions import IsPlatformAdmin
 from souk.core.renderers import JSONRenderer
 from souk.shops.api.views import ShopObjectMixin
@@ -41,8 +41,11 @@ class ShopDashboardView(ShopObjectMixin, GenericAPIView):
     )
     @replica_reads
     def get(self, request: Request, pk: int) -> Response:
-        shop = self.get_permission_shop()
-        policy.require_shop_dashboard(user=request.user, shop=shop)
+        # Who may read it is decided on the primary: a member removed a moment ago must not
+        # read the figures while the replica catches up.
+        with on_primary():
+            shop = self.get_permission_shop()
+            policy.require_shop_dashboard(user=request.user, shop=shop)
         query = s.PeriodQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         period: selectors.Period = query.validated_data["period"]

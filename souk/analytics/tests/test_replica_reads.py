@@ -69,3 +69,11 @@ def test_once_the_replica_has_had_time_it_computes_the_renewed_dashboard(
 
     assert captured.on_replica("orders_order")
     assert captured.on_default("orders_order") == []
+
+
+def test_who_may_read_the_dashboard_is_decided_on_the_primary(client_for, artisan, shop):
+    _, captured = dashboard(client_for(artisan), shop)
+
+    assert captured.on_default("shops_shopmember")
+    assert captured.on_replica("shops_shopmember") == []
+    assert captured.on_replica("orders_order")  # the figures themselves: the replica
