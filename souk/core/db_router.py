@@ -35,6 +35,7 @@ from django.db import (
     DatabaseError,
     InterfaceError,
     OperationalError,
+    ProgrammingError,
     connections,
     router,
 )
@@ -209,7 +210,9 @@ def replica_reads(func: Callable[P, R]) -> Callable[P, R]:
         try:
             with on_replica():
                 return func(*args, **kwargs)
-        except (OperationalError, InterfaceError):
+        # A replica that has not replayed a migration yet (still within the lag bound) knows no
+        # new table or column: a ProgrammingError there is a replica failure too.
+        except (OperationalError, InterfaceError, ProgrammingError):
             alias: str | None = settings.DATABASE_REPLICA_ALIAS
             if alias is None or not _replica_used.get() or _wrote.get():
                 raise
