@@ -246,7 +246,9 @@ def test_a_replica_behind_a_migration_is_left_for_the_primary(api_client, catalo
     answered from the primary, not with a 500."""
 
     def not_migrated(execute, sql, params, many, context):
-        raise ProgrammingError('column "new_column" does not exist')
+        if "catalog_product" in sql:  # the health check's own queries answer
+            raise ProgrammingError('column "new_column" does not exist')
+        return execute(sql, params, many, context)
 
     with connections["replica"].execute_wrapper(not_migrated), Captured() as captured:
         response = api_client.get(PRODUCTS, {"search": "celadon"})
