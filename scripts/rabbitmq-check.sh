@@ -127,6 +127,7 @@ export CELERY_BROKER_URL="$RABBITMQ_TEST_URL/$vhost"
 export CELERY_BEAT_LOCK_KEY="souk:beat:lock:$vhost"
 export EMAIL_URL="filemail:///$workdir/mail"  # the path after "filemail://" is read as relative
 export PUBLIC_URL="http://127.0.0.1:$port"
+export LOG_LEVEL=INFO  # the readiness lines below are logged at INFO
 
 say "migrating the check's database"
 $py manage.py migrate --noinput >"$workdir/migrate.log" 2>&1
@@ -147,8 +148,10 @@ start worker-slow .venv/bin/celery -A config worker -Q slow --concurrency 1 \
 start beat .venv/bin/celery -A config beat --schedule "$workdir/beat-schedule" --loglevel INFO
 
 deadline=$((SECONDS + 60))
+# A worker logs "<name> ready." (at INFO, through the project's logging: plain or JSON) once it
+# consumes.
 until curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 \
-  && grep -q " ready\.$" "$workdir/worker.log" && grep -q " ready\.$" "$workdir/worker-slow.log"; do
+  && grep -q " ready\." "$workdir/worker.log" && grep -q " ready\." "$workdir/worker-slow.log"; do
   [ "$SECONDS" -lt "$deadline" ] || die "web and workers not ready within 60 s"
   sleep 0.5
 done
