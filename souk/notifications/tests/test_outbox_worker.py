@@ -124,12 +124,16 @@ def broker(settings) -> Iterator[Broker]:
 
 @dataclass
 class Workers:
-    """Celery workers (solo pool, embedded beat) started for one test, each in a process
-    group of its own: the worker and its beat are stopped together."""
+    """Celery workers (solo pool; by default with an embedded beat) started for one test, each
+    in a process group of its own: the worker and its beat are stopped together. The RabbitMQ
+    tests start theirs without beat, on their virtual host."""
 
-    broker: Broker
+    broker_url: str
     base: Path
     mail_dir: Path
+    prefix: str = "outbox-test"
+    beat: bool = True
+    env: dict[str, str] = field(default_factory=dict)
     started: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -137,22 +141,24 @@ class Workers:
         return self.base / "worker.log"
 
     def start(self, **env: str) -> subprocess.Popen[bytes]:
-        name = f"outbox-test-{len(self.started)}@%h"
+        index = len(self.started)
+        name = f"{self.prefix}-{index}@%h"
         environment = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "DJANGO_SETTINGS_MODULE": "souk.notifications.tests.worker_settings",
             "SOUK_WORKER_TEST_DATABASE": connection.settings_dict["NAME"],
-            "SOUK_WORKER_TEST_BROKER": self.broker.url,
+            "SOUK_WORKER_TEST_BROKER": self.broker_url,
             "SOUK_WORKER_TEST_MAIL_DIR": str(self.mail_dir),
             "OUTBOX_SWEEP_SECONDS": "1",
+            **self.env,
             **env,
         }
+        beat = ["-B", "-s", str(self.base / f"beat-{index}")] if self.beat else []
         with self.log.open("ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "config", "worker", "-B"]
-                + ["--pool", "solo", "-l", "warning", "-n", name, "--without-mingle"]
-                + ["--without-gossip", "-s", str(self.base / f"beat-{len(self.started)}")],
+                [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo"]
+                + ["-n", name, "--without-mingle", "--without-gossip", *beat],
                 cwd=ROOT,
                 env=environment,
                 stdout=log,
@@ -166,7 +172,7 @@ class Workers:
     def _wait_ready(self, process: subprocess.Popen[bytes], name: str) -> None:
         # An app of its own: the project app caches a producer pool bound to the broker URL of
         # the first test that used it, and a ping through it would wait for that dead broker.
-        probe = Celery("probe", broker=self.broker.url, set_as_current=False)
+        probe = Celery("probe", broker=self.broker_url, set_as_current=False)
         probe.conf.broker_transport_options = {"max_retries": 0}
 
         def answers() -> bool:
@@ -201,7 +207,7 @@ class Workers:
 def workers(broker, tmp_path, transactional_db) -> Iterator[Workers]:
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
-    started = Workers(broker=broker, base=tmp_path, mail_dir=mail_dir)
+    started = Workers(broker_url=broker.url, base=tmp_path, mail_dir=mail_dir)
     try:
         yield started
     finally:

@@ -12,29 +12,27 @@ No beat runs here: the only dispatcher is the task the order's commit queued."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from celery import Celery
-from django.db import connection
 from django.db.models.functions import Now
 
 from config.celery import app as celery_app
 from souk.core.tests.rabbitmq import VirtualHost, virtual_host
 from souk.notifications.models import OutboxMessage
-from souk.notifications.tests.test_outbox_worker import delivered, keys, statuses, wait_until
+from souk.notifications.tests.test_outbox_worker import (
+    Workers,
+    delivered,
+    keys,
+    statuses,
+    wait_until,
+)
 from souk.orders.tests.factories import ensure_address
 
 pytestmark = [
@@ -70,78 +68,24 @@ def vhost(settings) -> Iterator[VirtualHost]:
             celery_app.conf.update(task_always_eager=saved[0], broker_url=saved[1])
 
 
-@dataclass
-class Workers:
-    """Celery worker processes (solo pool, no beat) on the test's virtual host."""
-
-    vhost: VirtualHost
-    base: Path
-    mail_dir: Path
-    started: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    @property
-    def log(self) -> Path:
-        return self.base / "worker.log"
-
-    def start(self, **env: str) -> subprocess.Popen[bytes]:
-        name = f"rabbitmq-test-{len(self.started)}@%h"
-        environment = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "DJANGO_SETTINGS_MODULE": "souk.notifications.tests.worker_settings",
-            "SOUK_WORKER_TEST_DATABASE": connection.settings_dict["NAME"],
-            "SOUK_WORKER_TEST_BROKER": self.vhost.url,
-            "SOUK_WORKER_TEST_MAIL_DIR": str(self.mail_dir),
-            # what the assertions read from the log ("Task ... received", the quorum-queue
-            # notice) is logged at INFO, in the project's log format
-            "LOG_LEVEL": "INFO",
-            **env,
-        }
-        with self.log.open("ab") as log:
-            process = subprocess.Popen(  # noqa: S603 - a fixed command line
-                [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo"]
-                + ["-l", "info", "-n", name, "--without-mingle", "--without-gossip"],
-                cwd=ROOT,
-                env=environment,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.started.append(process)
-        probe = Celery("probe", broker=self.vhost.url, set_as_current=False)
-        probe.conf.broker_transport_options = {"max_retries": 0}
-        full_name = name.replace("%h", socket.gethostname())
-
-        def answers() -> bool:
-            assert process.poll() is None, self.log.read_text(errors="replace")[-3000:]
-            return bool(probe.control.ping([full_name], timeout=0.5))
-
-        try:
-            wait_until(answers, seconds=30, what=f"answer from {full_name}", log=self.log)
-        finally:
-            probe.close()
-        return process
-
-    def kill(self, process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
 @pytest.fixture
 def workers(vhost, tmp_path, transactional_db) -> Iterator[Workers]:
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
-    started = Workers(vhost=vhost, base=tmp_path, mail_dir=mail_dir)
+    # no beat: the only dispatcher is the task the order's commit queued; what the assertions
+    # read from the log ("Task ... received", the quorum-queue notice) is logged at INFO
+    started = Workers(
+        broker_url=vhost.url,
+        base=tmp_path,
+        mail_dir=mail_dir,
+        prefix="rabbitmq-test",
+        beat=False,
+        env={"LOG_LEVEL": "INFO"},
+    )
     try:
         yield started
     finally:
-        for process in started.started:
-            started.kill(process, signal.SIGTERM)
+        started.stop_all()
 
 
 @pytest.fixture
