@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError, connections
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions as drf
@@ -143,6 +143,21 @@ def problem_response(status: int, code: str, detail: str, **kwargs: Any) -> Http
         status=status,
         content_type=PROBLEM_CONTENT_TYPE,
     )
+
+
+def read_only_refusal(request: HttpRequest) -> HttpResponse | None:
+    """For a plain Django view that only reads: 405 problem for any method but GET and HEAD,
+    else None."""
+    if request.method in ("GET", "HEAD"):
+        return None
+    response = problem_response(
+        405,
+        "method_not_allowed",
+        f'Method "{request.method}" not allowed.',
+        title="Method not allowed",
+    )
+    response["Allow"] = "GET, HEAD"
+    return response
 
 
 # DRF exception class -> (stable code, title)

@@ -37,7 +37,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from souk.core.exceptions import problem_response
+from souk.core.exceptions import problem_response, read_only_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -196,15 +196,9 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     refused = _refusal(request)
     if refused is not None:
         return refused
-    if request.method not in ("GET", "HEAD"):
-        response = problem_response(
-            405,
-            "method_not_allowed",
-            f'Method "{request.method}" not allowed.',
-            title="Method not allowed",
-        )
-        response["Allow"] = "GET, HEAD"
-        return response
+    refused = read_only_refusal(request)
+    if refused is not None:
+        return refused
     body, content_type = metrics_text(request.META.get("HTTP_ACCEPT", ""))
     response = HttpResponse(body, content_type=content_type)
     response["Cache-Control"] = "no-store"

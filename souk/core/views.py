@@ -23,7 +23,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from souk.core.exceptions import PROBLEM_CONTENT_TYPE, problem_body, problem_response
+from souk.core.exceptions import (
+    PROBLEM_CONTENT_TYPE,
+    problem_body,
+    problem_response,
+    read_only_refusal,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -133,15 +138,9 @@ HOME_LINKS = [
 def home(request: HttpRequest) -> HttpResponse:
     """`/`: until there are web pages, where to go from here. An HTML page for browsers, JSON
     for everyone else."""
-    if request.method not in ("GET", "HEAD"):
-        response = problem_response(
-            405,
-            "method_not_allowed",
-            f'Method "{request.method}" not allowed.',
-            title="Method not allowed",
-        )
-        response["Allow"] = "GET, HEAD"
-        return response
+    refused = read_only_refusal(request)
+    if refused is not None:
+        return refused
     links = [(key, reverse(name), label) for key, name, label in HOME_LINKS]
     if request.get_preferred_type(["application/json", "text/html"]) == "text/html":
         return render(request, "core/home.html", {"links": links})
