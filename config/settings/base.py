@@ -109,8 +109,9 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default="postgis://souk:souk@127.0.0.1:5432/souk"),
 }
-# postgres:// and postgis:// URLs both end up on the PostGIS backend.
-DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+# postgres:// and postgis:// URLs both end up on the PostGIS backend (with batches that fit
+# PostgreSQL's parameter limit, souk.core.backend).
+DATABASES["default"]["ENGINE"] = "souk.core.backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Short OLTP queries: JIT compilation only adds latency; index scans are cheap on SSDs.

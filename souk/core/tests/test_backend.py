@@ -1,0 +1,56 @@
+"""The database backend (souk.core.backend): bulk writes larger than one statement's 65,535
+parameters, which server-side binding sends apart from the statement. Shops have a geometry
+column, so Django inserts them with VALUES rows (one parameter per column and row) rather than
+one UNNEST array per column."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.db import connection
+
+from souk.core.backend.base import MAX_PARAMETERS
+from souk.shops.models import Shop
+
+pytestmark = pytest.mark.django_db
+
+
+def shops(owner, count: int) -> list[Shop]:
+    return [
+        Shop(
+            owner=owner,
+            name=f"Shop {n}",
+            slug=f"bulk-shop-{n}",
+            location=Point(-7.6 + n / 1e6, 33.5, srid=4326),
+            address=f"{n} Rue des Potiers",
+        )
+        for n in range(count)
+    ]
+
+
+def test_parameters_are_bound_on_the_server():
+    assert connection.settings_dict["OPTIONS"]["server_side_binding"] is True
+
+
+def test_bulk_create_beyond_one_statements_parameters(artisan):
+    columns = len([f for f in Shop._meta.concrete_fields if not f.generated and not f.primary_key])
+    count = MAX_PARAMETERS // columns + 100  # as one statement, too many parameters
+
+    created = Shop.objects.bulk_create(shops(artisan, count))
+
+    assert len(created) == count
+    assert Shop.objects.filter(slug__startswith="bulk-shop-").count() == count
+
+
+def test_bulk_update_batches_fit_the_parameters():
+    """Django's bulk_update asks with ("pk", "pk", *fields); an object then takes two
+    parameters per field (its CASE branch) and one more (the WHERE)."""
+    fields = ["pk", "pk", "name", "phone", "review_count"]
+    batch = connection.ops.bulk_batch_size(fields, list(range(100_000)))
+
+    assert batch * (2 * (len(fields) - 2) + 1) <= MAX_PARAMETERS
+    assert batch > 1000
+
+
+def test_small_batches_stay_one_statement():
+    assert connection.ops.bulk_batch_size(["a", "b"], list(range(10))) == 10
