@@ -117,6 +117,19 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Short OLTP queries: JIT compilation only adds latency; index scans are cheap on SSDs.
 # Row locks (souk.core.locks) wait at most this long; then the request answers 503.
 DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5000)
+# How PostgreSQL plans the prepared statements (below) of a transaction that locks rows (a lock
+# plan, souk.core.locks, sets it for the transaction): once for the connection (a generic
+# plan) instead of afresh for each execution's values. Those statements find rows by key, where
+# the generic plan is the plan; PostgreSQL's `auto` planned the variant lock and the stock
+# update of every order afresh, about 1 ms each (pg_stat_statements, bench/orders.py). Other
+# statements keep `auto`: a search's best plan depends on its values. Empty: locking
+# transactions keep `auto` too.
+DB_LOCKING_PLAN_CACHE_MODE = env.str("DB_LOCKING_PLAN_CACHE_MODE", default="force_generic_plan")
+if DB_LOCKING_PLAN_CACHE_MODE not in {"", "auto", "force_generic_plan", "force_custom_plan"}:
+    raise ImproperlyConfigured(
+        "DB_LOCKING_PLAN_CACHE_MODE: auto, force_generic_plan, force_custom_plan or empty, "
+        f"not {DB_LOCKING_PLAN_CACHE_MODE!r}"
+    )
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
     f"-c jit=off -c max_parallel_workers_per_gather=0 "
     f"-c random_page_cost={env.float('DB_RANDOM_PAGE_COST', default=1.1)} "
@@ -124,12 +137,13 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
 )
 # Parameters are sent apart from the statement (PostgreSQL's extended protocol) instead of
 # being quoted into its text on the client, which cost a sixth of the purchase path's CPU.
-# Statements are never prepared on the server (prepare_threshold None), so that a pooler in
-# transaction mode (PgBouncer) can hand any server connection to any transaction.
+# A statement run DB_PREPARE_THRESHOLD times on a connection is prepared on the server (parsed
+# once, psycopg's own cache; a rollback keeps them, souk.core.backend). Behind a transaction
+# pooler (below) nothing is prepared: any server connection may run any transaction's statements.
 DATABASES["default"]["OPTIONS"]["server_side_binding"] = env.bool(
     "DB_SERVER_SIDE_BINDING", default=True
 )
-DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
+DATABASES["default"]["OPTIONS"]["prepare_threshold"] = env.int("DB_PREPARE_THRESHOLD", default=2)
 # The lock_timeout every connection opens with: a lock plan sets its own (SET LOCAL, once per
 # transaction) only where DB_LOCK_TIMEOUT_MS differs from it. None (a pooler that does not pass
 # connection options on) makes every locking transaction set it.
@@ -149,7 +163,9 @@ if DB_TRANSACTION_POOLER:
     for _database in DATABASES.values():
         _database["DISABLE_SERVER_SIDE_CURSORS"] = True
         _database.get("OPTIONS", {}).pop("options", None)
+        _database.setdefault("OPTIONS", {})["prepare_threshold"] = None
     DB_SESSION_LOCK_TIMEOUT_MS = None
+    DB_LOCKING_PLAN_CACHE_MODE = ""  # nothing is prepared, so there is no plan to keep
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -15,7 +15,7 @@ Django's deferred constraints) neither waits for a plan nor makes one wait, so t
 deadlock.
 
 Every lock is taken under `lock_timeout` (`settings.DB_LOCK_TIMEOUT_MS`, the connection's default,
-else a `SET LOCAL` once per transaction): a row held
+else a `SET LOCAL` once per transaction, with the transaction's `plan_cache_mode`): a row held
 too long raises PostgreSQL's `lock_not_available` (55P03), which the exception handler answers
 with 503 `service_unavailable`, instead of a worker waiting forever.
 
@@ -128,29 +128,33 @@ def _record(label: str) -> None:
     running.taken.append(label)
 
 
-def _lock_timeout_mark() -> None:
-    """Registered after commit only to mark "lock_timeout is set in this transaction"."""
+def _settings_mark() -> None:
+    """Registered after commit only to mark "this transaction's settings are set"."""
 
 
-def lock_timeout_set() -> None:
-    """`SET LOCAL lock_timeout` for the rest of the current transaction, once per transaction.
+def transaction_settings_set() -> None:
+    """The settings of a transaction that locks rows, once per transaction, in one statement
+    (`set_config(..., true)`, PostgreSQL's SET LOCAL): its `lock_timeout` where connections do
+    not open with it (DB_SESSION_LOCK_TIMEOUT_MS, the database settings' options; behind a
+    pooler they cannot), and its `plan_cache_mode` (DB_LOCKING_PLAN_CACHE_MODE: the generic
+    plan of each prepared statement, not one planned afresh per execution).
 
-    Whether it is set already is read from the transaction's after-commit list: Django empties
-    it at commit and rollback, and drops the entries of a savepoint rolled back - just as
-    PostgreSQL undoes a SET LOCAL made inside that savepoint.
-
-    Connections open with `lock_timeout` already set to DB_LOCK_TIMEOUT_MS (the database
-    settings' options, `DB_SESSION_LOCK_TIMEOUT_MS`): then there is nothing to set, and a lock
-    costs no extra round trip."""
-    if settings.DB_LOCK_TIMEOUT_MS == settings.DB_SESSION_LOCK_TIMEOUT_MS:
+    Whether they are set already is read from the transaction's after-commit list: Django
+    empties it at commit and rollback, and drops the entries of a savepoint rolled back - just
+    as PostgreSQL undoes a SET LOCAL made inside that savepoint."""
+    wanted: list[str] = []
+    if settings.DB_LOCK_TIMEOUT_MS != settings.DB_SESSION_LOCK_TIMEOUT_MS:
+        wanted += ["lock_timeout", f"{int(settings.DB_LOCK_TIMEOUT_MS)}ms"]
+    if settings.DB_LOCKING_PLAN_CACHE_MODE:
+        wanted += ["plan_cache_mode", settings.DB_LOCKING_PLAN_CACHE_MODE]
+    if not wanted:
         return
-    if any(entry[1] is _lock_timeout_mark for entry in connection.run_on_commit):
+    if any(entry[1] is _settings_mark for entry in connection.run_on_commit):
         return
+    calls = ", ".join(["set_config(%s, %s, true)"] * (len(wanted) // 2))
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('lock_timeout', %s, true)", [f"{int(settings.DB_LOCK_TIMEOUT_MS)}ms"]
-        )
-    transaction.on_commit(_lock_timeout_mark, robust=True)
+        cursor.execute(f"SELECT {calls}", wanted)  # noqa: S608 - placeholders only
+    transaction.on_commit(_settings_mark, robust=True)
 
 
 def lock_rows(
@@ -173,7 +177,7 @@ def lock_rows(
         if not wanted:
             return []
         queryset = queryset.filter(pk__in=wanted)
-    lock_timeout_set()
+    transaction_settings_set()
     locking = queryset.select_for_update(
         of=("self",) if of_self else (), skip_locked=skip_locked, no_key=True
     )
@@ -187,7 +191,7 @@ def lock_raw(label: str, sql: str, params: Any) -> list[tuple[Any, ...]]:
     where one statement must lock and read what several queries would. Inside a lock plan and
     a transaction."""
     _record(label)
-    lock_timeout_set()
+    transaction_settings_set()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows: list[tuple[Any, ...]] = cursor.fetchall()
@@ -198,5 +202,5 @@ def lock_first(source: QuerySet[M], *, of_self: bool = True) -> M | None:
     """Lock the first row of `source` in its own ordering (one row, so no order to keep
     among its rows); None if there is none. Inside a lock plan and a transaction."""
     _record(_label(source.model))
-    lock_timeout_set()
+    transaction_settings_set()
     return source.select_for_update(of=("self",) if of_self else (), no_key=True).first()

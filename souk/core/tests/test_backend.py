@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.gis.geos import Point
-from django.db import connection
+from django.db import connection, transaction
 
 from souk.core.backend.base import MAX_PARAMETERS
 from souk.shops.models import Shop
@@ -54,3 +54,52 @@ def test_bulk_update_batches_fit_the_parameters():
 
 def test_small_batches_stay_one_statement():
     assert connection.ops.bulk_batch_size(["a", "b"], list(range(10))) == 10
+
+
+@pytest.mark.django_db(transaction=True)  # a real ROLLBACK
+def test_a_rollback_keeps_the_prepared_statements(customer):
+    """psycopg deallocates every prepared statement on rollback; PostgreSQL keeps them through
+    one, and so does the backend, so a refused order does not make every statement be parsed
+    and planned again."""
+    sql = "SELECT id FROM accounts_user WHERE id = %s AND 'rollback-kept' <> ''"
+
+    def prepared() -> list[tuple[str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name FROM pg_prepared_statements WHERE statement LIKE %s",
+                ["%'rollback-kept'%"],
+            )
+            return cursor.fetchall()
+
+    with connection.cursor() as cursor:
+        for _ in range(3):
+            cursor.execute(sql, [customer.pk])
+    before = prepared()
+    assert len(before) == 1
+
+    def refused() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [customer.pk])
+            raise LookupError("refused")  # the transaction rolls back
+
+    with pytest.raises(LookupError):
+        refused()
+
+    assert prepared() == before
+    with connection.cursor() as cursor:  # psycopg still knows it by name: no new one
+        cursor.execute(sql, [customer.pk])
+        assert cursor.fetchone() == (customer.pk,)
+    assert prepared() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_statement_rolls_back_and_the_connection_goes_on(customer):
+    from django.db import IntegrityError
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Shop.objects.create(
+            owner_id=customer.pk + 10_000, name="x", slug="x", location=Point(0, 0), address="x"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)

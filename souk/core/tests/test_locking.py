@@ -265,13 +265,16 @@ def test_a_plan_sets_the_lock_timeout_only_where_connections_do_not_open_with_it
         with connection.cursor() as cursor:
             cursor.execute("SELECT setting, unit FROM pg_settings WHERE name = 'lock_timeout'")
             assert cursor.fetchone() == (str(settings.DB_LOCK_TIMEOUT_MS), "ms")
-    sets = sum("set_config" in query["sql"] for query in queries.captured_queries)
+    sets = [query["sql"] for query in queries.captured_queries if "set_config" in query["sql"]]
     if settings.DB_TRANSACTION_POOLER:
         assert settings.DB_SESSION_LOCK_TIMEOUT_MS is None
-        assert sets == 1
+        assert settings.DB_LOCKING_PLAN_CACHE_MODE == ""
+        assert len(sets) == 1
+        assert sets[0].count("set_config") == 1  # lock_timeout only
     else:
         assert settings.DB_SESSION_LOCK_TIMEOUT_MS == settings.DB_LOCK_TIMEOUT_MS
-        assert sets == 0
+        assert len(sets) == 1
+        assert sets[0].count("set_config") == 1  # plan_cache_mode only
 
 
 @pytest.mark.django_db
@@ -289,3 +292,61 @@ def test_without_a_connection_default_each_transaction_sets_the_lock_timeout(
         user_lock()
         user_lock()
     assert sum("set_config" in query["sql"] for query in queries.captured_queries) == 1
+
+
+@pytest.mark.django_db
+def test_nothing_to_set_costs_no_statement(settings, user_factory):
+    settings.DB_LOCKING_PLAN_CACHE_MODE = ""
+    settings.DB_SESSION_LOCK_TIMEOUT_MS = settings.DB_LOCK_TIMEOUT_MS
+    user = user_factory()
+
+    @lock_plan("accounts.User")
+    def user_lock() -> list[object]:
+        return list(lock_rows(type(user), [user.pk]))
+
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        user_lock()
+    assert not any("set_config" in query["sql"] for query in queries.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)  # real transactions: SET LOCAL ends with each
+def test_a_locking_transaction_plans_its_prepared_statements_once(settings, user_factory):
+    """Statements of a transaction that locks run on their generic plan
+    (DB_LOCKING_PLAN_CACHE_MODE) instead of being planned afresh for each execution, as
+    PostgreSQL's `auto` does for at least the first five; other transactions keep `auto`."""
+    if settings.DB_TRANSACTION_POOLER:
+        pytest.skip("behind a transaction pooler nothing is prepared (test_pooler.py)")
+    settings.DB_SESSION_LOCK_TIMEOUT_MS = settings.DB_LOCK_TIMEOUT_MS
+    user = user_factory()
+
+    @lock_plan("accounts.User")
+    def user_lock() -> list[object]:
+        return list(lock_rows(type(user), [user.pk]))
+
+    def run_eight(marker: str, locking: bool) -> tuple[int, int]:
+        with transaction.atomic():
+            if locking:
+                user_lock()
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW plan_cache_mode")
+                mode = cursor.fetchone()[0]
+                for pk in range(8):
+                    cursor.execute(
+                        f"SELECT id FROM accounts_user WHERE id = %s AND '{marker}' <> ''",  # noqa: S608
+                        [pk],
+                    )
+                cursor.execute(
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                    "WHERE statement LIKE %s",
+                    [f"%'{marker}'%"],
+                )
+                plans = cursor.fetchone()
+        assert mode == ("force_generic_plan" if locking else "auto")
+        return plans
+
+    generic, custom = run_eight("locking", locking=True)
+    assert custom == 0
+    assert generic >= 6  # each execution once it was prepared (prepare_threshold 2)
+
+    generic, custom = run_eight("plain", locking=False)
+    assert custom >= 5  # PostgreSQL's auto: custom plans first

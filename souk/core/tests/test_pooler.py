@@ -37,6 +37,15 @@ def test_by_default_connections_open_with_their_settings_and_may_use_server_curs
     assert "-c jit=off" in database["OPTIONS"]["options"]
     assert conf["DB_SESSION_LOCK_TIMEOUT_MS"] == 4321
     assert not database.get("DISABLE_SERVER_SIDE_CURSORS")
+    assert database["OPTIONS"]["prepare_threshold"] == 2  # repeated statements are prepared
+    assert conf["DB_LOCKING_PLAN_CACHE_MODE"] == "force_generic_plan"
+
+
+def test_a_plan_cache_mode_postgresql_does_not_know_is_refused(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="DB_LOCKING_PLAN_CACHE_MODE"):
+        base_settings(monkeypatch, DB_LOCKING_PLAN_CACHE_MODE="generic'; DROP TABLE x")
 
 
 @pytest.mark.parametrize("value", ["1", "true", "on"])
@@ -48,21 +57,48 @@ def test_behind_a_transaction_pooler_nothing_is_set_per_session(monkeypatch, val
     assert "options" not in database["OPTIONS"]  # PgBouncer refuses the startup parameter
     assert database["DISABLE_SERVER_SIDE_CURSORS"] is True
     assert database["OPTIONS"]["prepare_threshold"] is None  # no named prepared statements
+    assert conf["DB_LOCKING_PLAN_CACHE_MODE"] == ""  # so no plan to keep
     assert conf["DB_LOCK_TIMEOUT_MS"] == 4321
     assert conf["DB_SESSION_LOCK_TIMEOUT_MS"] is None  # each locking transaction sets it
 
 
+def prepared_after_repeats(threshold: int | None, marker: str) -> list[tuple[int, int]]:
+    """What the server holds prepared after one statement (its text unique to `marker`) ran 8
+    times on a connection with this prepare_threshold: (generic plans, custom plans)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    before = raw.prepare_threshold
+    raw.prepare_threshold = threshold
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            for pk in range(8):
+                cursor.execute(
+                    f"SELECT id FROM accounts_user WHERE id = %s AND '{marker}' <> ''",  # noqa: S608
+                    [pk],
+                )
+            cursor.execute(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE %s",
+                [f"%'{marker}'%"],
+            )
+            return cursor.fetchall()
+    finally:
+        raw.prepare_threshold = before
+
+
 @pytest.mark.django_db
-def test_statements_are_never_prepared_on_the_server():
+def test_behind_a_pooler_statements_are_never_prepared_on_the_server():
     """psycopg prepares a statement (a named, per-session object) once it has run
-    prepare_threshold times; Souk turns that off, so any server connection can run any
-    transaction's statements."""
-    with transaction.atomic():
-        for _ in range(12):
-            User.objects.filter(pk=0).exists()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
-            assert cursor.fetchone() == (0,)
+    prepare_threshold times; behind a pooler that is off (None), so any server connection can
+    run any transaction's statements."""
+    assert prepared_after_repeats(None, "pooled") == []
+
+
+@pytest.mark.django_db
+def test_without_a_pooler_repeated_statements_are_prepared():
+    assert connection.settings_dict["OPTIONS"]["prepare_threshold"] == 2
+
+    assert len(prepared_after_repeats(2, "direct")) == 1
 
 
 @pytest.mark.django_db
