@@ -24,9 +24,12 @@ gunicorn of the tree, the stock put back before each flow:
 
 Both send an Idempotency-Key on the request that places the order (not with
 --no-idempotency-key). A client never works on two orders of the same buyer at once (a buyer
-has one cart). Reported per flow: orders/s (orders the 201s created per wall-clock second),
+has one cart). Each client thread keeps one keep-alive connection (bench/keepalive.py, lighter
+than `requests`, so that the load generator takes less of the CPUs it shares with the server).
+Reported per flow: orders/s (orders the 201s created per wall-clock second),
 requests/s, latency per planned order (all of its requests) and per route, the server's CPU
-time per order (gunicorn master and workers, from /proc) and each worker's RSS at the end.
+time per order (gunicorn master and workers, from /proc), the load generator's own, and each
+worker's RSS at the end.
 --rounds N repeats the HTTP phase, the baseline first in even rounds (from 0) and the working
 tree first in odd ones; reported with the ratios working tree / baseline per round and their
 mean. pgbench runs once, on the working tree's database, against which the working tree's
@@ -56,7 +59,6 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 from common import (
     DEFAULT_URL,
     RESULTS,
@@ -69,6 +71,7 @@ from common import (
     gunicorn,
     rss_kib,
 )
+from keepalive import KeepAliveClient, TransportError
 from orders_checks import (
     carts_left,
     deadlocks,
@@ -143,7 +146,7 @@ class Dispatcher:
 
 
 def send(
-    session: requests.Session,
+    session: KeepAliveClient,
     method: str,
     base: str,
     path: str,
@@ -154,23 +157,27 @@ def send(
     """One request; its status, problem code (when not 2xx) and JSON body (or None)."""
     started = time.perf_counter()
     try:
-        response = session.request(method, base + path, json=body, headers=headers, timeout=60)
-    except requests.RequestException as exc:
+        response = session.request(method, path, headers, body)
+    except TransportError as exc:
         calls.append(Call(f"{method} {path}", 0, time.perf_counter() - started))
-        return 0, type(exc).__name__, None
-    calls.append(Call(f"{method} {path}", response.status_code, time.perf_counter() - started))
+        return 0, str(exc), None
+    calls.append(Call(f"{method} {path}", response.status, time.perf_counter() - started))
     try:
-        data = response.json() if response.content else None
+        data = response.json()
     except ValueError:
         data = None
     code = ""
-    if response.status_code >= 300:
-        code = str(data.get("code", "")) if isinstance(data, dict) else response.text[:80]
-    return response.status_code, code, data
+    if response.status >= 300:
+        code = (
+            str(data.get("code", ""))
+            if isinstance(data, dict)
+            else response.content[:80].decode(errors="replace")
+        )
+    return response.status, code, data
 
 
 def place_direct(
-    session: requests.Session, base: str, order: PlannedOrder, headers: dict[str, str]
+    session: KeepAliveClient, base: str, order: PlannedOrder, headers: dict[str, str]
 ) -> Sample:
     calls: list[Call] = []
     body = {"shop": order.shop, "items": [{"variant": v, "quantity": q} for v, q in order.lines]}
@@ -179,7 +186,7 @@ def place_direct(
 
 
 def place_cart(
-    session: requests.Session, base: str, order: PlannedOrder, headers: dict[str, str]
+    session: KeepAliveClient, base: str, order: PlannedOrder, headers: dict[str, str]
 ) -> Sample:
     """Add the lines, check out; after a refusal, empty the cart again."""
     calls: list[Call] = []
@@ -208,7 +215,7 @@ def run_flow(
     samples: dict[int, Sample] = {}
 
     def client() -> None:
-        session = requests.Session()
+        session = KeepAliveClient(base)
         while (order := dispatcher.take()) is not None:
             headers = {"Authorization": f"Bearer {tokens[order.customer]}"}
             if not args.no_idempotency_key:
@@ -217,6 +224,7 @@ def run_flow(
                 samples[order.id] = place(session, base, order, headers)
             finally:
                 dispatcher.done(order)
+        session.close()
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(args.clients)]
     started = time.perf_counter()
@@ -236,15 +244,16 @@ def warm_up(base: str, tokens: dict[int, str], clients: int, count: int) -> None
     left = list(range(count))
 
     def client() -> None:
-        session = requests.Session()
+        session = KeepAliveClient(base)
         while True:
             with lock:
                 if not left:
+                    session.close()
                     return
                 index = left.pop()
             headers = {"Authorization": f"Bearer {tokens[users[index % len(users)]]}"}
             path = "/api/orders/" if index % 2 else "/api/cart/"
-            session.get(base + path, headers=headers, timeout=60)
+            session.request("GET", path, headers)
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
     for thread in threads:
@@ -270,10 +279,12 @@ def http_flow(prepared: Prepared, flow: str, args: argparse.Namespace, tag: str)
     with gunicorn(served, args.workers, args.threads, REDIS_URL, extra, tree.root) as srv:
         warm_up(srv.base, prepared.catalog.tokens, args.clients, args.warmup)
         cpu_before = cpu_seconds(srv.pid)
+        client_before = time.process_time()
         samples, wall = run_flow(
             srv.base, flow, prepared.plan, prepared.catalog.tokens, args, f"{flow}-{tag}"
         )
         cpu = cpu_seconds(srv.pid) - cpu_before
+        client_cpu = time.process_time() - client_before
         workers_rss = [rss_kib(pid) for pid in children(srv.pid)]
         master_rss = rss_kib(srv.pid)
         load_after = os.getloadavg()[0]
@@ -286,6 +297,9 @@ def http_flow(prepared: Prepared, flow: str, args: argparse.Namespace, tag: str)
         "master_rss_mib": round(master_rss / 1024, 1),
         "load_average": [round(load_before, 2), round(load_after, 2)],
     }
+    result["client_cpu_ms_per_order"] = (
+        round(1000 * client_cpu / result["created"], 2) if result["created"] else None
+    )
     result["deadlocks"] = deadlocks(url) - deadlocks_before
     result["stock"] = stock_check(url, HTTP_PREFIX, prepared.start, after_id)
     ledger = ledger_mismatches(url)
@@ -303,7 +317,8 @@ def print_flow(label: str, flow: str, result: dict[str, Any]) -> None:
         f"{result['requests_per_s']:7.1f} req/s  p50 {latency['p50_ms']:7.1f} ms  "
         f"p95 {latency['p95_ms']:7.1f} ms  created {result['created']}  "
         f"409 {result['refused_409']}  5xx {result['server_errors']}  "
-        f"cpu {result['server']['cpu_ms_per_order']} ms/order",
+        f"cpu {result['server']['cpu_ms_per_order']} ms/order "
+        f"(client {result['client_cpu_ms_per_order']})",
         flush=True,
     )
 

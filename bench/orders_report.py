@@ -234,8 +234,9 @@ def markdown(data: dict[str, Any]) -> str:
         "## Every round",
         "",
         "| round | tree | flow | orders/s | requests/s | p50 ms | p95 ms | p99 ms | created | "
-        "refused (409) | CPU ms/order | worker RSS MiB | load average (before, after) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "refused (409) | CPU ms/order | client CPU ms/order | worker RSS MiB | "
+        "load average (before, after) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for item in data["rounds"]:
         for label in item["order"]:
@@ -245,7 +246,7 @@ def markdown(data: dict[str, Any]) -> str:
                     f"| {item['round']} | {label} | {flow} | {r['orders_per_s']} | "
                     f"{r['requests_per_s']} | {latency['p50_ms']} | {latency['p95_ms']} | "
                     f"{latency['p99_ms']} | {r['created']} | {r['refused_409']} | "
-                    f"{r['server']['cpu_ms_per_order']} | "
+                    f"{r['server']['cpu_ms_per_order']} | {r.get('client_cpu_ms_per_order')} | "
                     f"{', '.join(str(v) for v in r['server']['worker_rss_mib'])} | "
                     f"{', '.join(str(v) for v in r['server']['load_average'])} |"
                 )
