@@ -5,7 +5,8 @@
 #     point elsewhere, PostgreSQL with the PostGIS package for the server's major version and Redis
 #  2. starts PostgreSQL and Redis when they are not running, and RabbitMQ (the broker tests
 #     run against it) unless RABBITMQ_TEST_URL points elsewhere
-#  3. the Python environment (.venv, from the lock file)
+#  3. the Python environment (.venv, from the lock file); the web pages' front-end packages
+#     (npm ci, scripts/frontend.sh) and Chromium for their browser tests
 #  4. the database, its test template (<name>_template), and the postgis, pg_trgm and
 #     btree_gin extensions
 #
@@ -73,6 +74,9 @@ install_system_packages() {
     wanted+=("postgresql-$major" "postgresql-$major-postgis-3" postgresql-client-common)
   fi
   $local_redis && wanted+=(redis-server)
+  # the web pages' front-end packages (npm), and the browser their tests drive
+  command -v npm >/dev/null 2>&1 || wanted+=(nodejs npm)
+  [ -x /usr/bin/chromium ] || wanted+=(chromium)
   $local_rabbitmq && wanted+=(rabbitmq-server)
   local pkg
   for pkg in "${wanted[@]}"; do pkg_installed "$pkg" || missing+=("$pkg"); done
@@ -134,6 +138,7 @@ start_postgres
 start_redis
 if $local_rabbitmq && command -v rabbitmq-server >/dev/null 2>&1; then start_rabbitmq >/dev/null; fi
 make --no-print-directory --silent install
+scripts/frontend.sh
 status=0
 .venv/bin/python scripts/db_setup.py || status=$?
 if [ "$status" -eq 3 ] && $local_db; then
