@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.generic import RedirectView
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -26,11 +28,13 @@ api_patterns: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("", home, name="home"),
+    path("favicon.ico", RedirectView.as_view(url=static("web/favicon.svg"), permanent=True)),
     path("healthz", HealthView.as_view(), name="healthz"),
     path("readyz", ReadyView.as_view(), name="readyz"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    path("", include("souk.web.urls")),  # the web pages: the shopper's, and /studio/
 ]
 
 if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):

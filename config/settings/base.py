@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "souk.payments",
     "souk.notifications",
     "souk.analytics",
+    "django_htmx",
+    "souk.web",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -89,6 +92,10 @@ MAX_URL_BYTES = env.int("MAX_URL_BYTES", default=4096)
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 CSRF_FAILURE_VIEW = "souk.core.views.csrf_failure"
+# The web pages sign in with Django's session (souk.web); the JSON API with its tokens.
+LOGIN_URL = "shop:login"
+LOGIN_REDIRECT_URL = "shop:home"
+LOGOUT_REDIRECT_URL = "shop:home"
 
 TEMPLATES = [
     {
@@ -100,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "souk.web.context.layout",
             ],
         },
     },
