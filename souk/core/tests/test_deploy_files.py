@@ -39,6 +39,7 @@ CHECKS: dict[str, Callable[[Deploy], list[str]]] = {
     "backing_services": wiring.check_backing_services,
     "replica_profile": wiring.check_replica_profile,
     "image_user": wiring.check_image_user,
+    "frontend": wiring.check_frontend,
     "gunicorn": wiring.check_gunicorn,
     "health_paths": check_health_paths,
     "one_beat": services.check_one_beat,
@@ -224,6 +225,14 @@ BREAKS = [
         "not the",
     ),
     ("image_user", "deploy/Dockerfile", "USER 10001:10001", "USER root", "runs as root"),
+    ("frontend", "deploy/Dockerfile", "RUN scripts/frontend.sh", "RUN true", "frontend.sh"),
+    (
+        "frontend",
+        "deploy/Dockerfile",
+        "COPY --from=frontend /build/souk/web/static/vendor souk/web/static/vendor\n",
+        "",
+        "does not copy",
+    ),
     ("image_user", "deploy/Dockerfile", "USER 10001:10001\n", "", "sets no USER"),
     (
         "gunicorn",

@@ -214,3 +214,41 @@ def check_health_paths(d: Deploy, resolves: Callable[[str], bool]) -> list[str]:
     if not paths:
         problems.append("no health check calls the app")
     return problems
+
+
+def check_frontend(d: Deploy) -> list[str]:
+    """The image holds the web pages' front-end files: a stage builds them with
+    scripts/frontend.sh (npm ci from package-lock.json), and the final stage copies them into
+    the static files before collectstatic, so no page loads anything from a CDN."""
+    structure = d.dockerfile.structure
+    froms = [i for i in structure if i["instruction"] == "FROM"]
+    if len(froms) < 2:
+        return ["the image has no stage that builds the front-end files"]
+    final_start = froms[-1]["startline"]
+    builds = [
+        i
+        for i in structure
+        if i["instruction"] == "RUN"
+        and "scripts/frontend.sh" in i["value"]
+        and i["startline"] < final_start
+    ]
+    if not builds:
+        return ["no stage runs scripts/frontend.sh"]
+    copies = [
+        i
+        for i in structure
+        if i["instruction"] == "COPY"
+        and i["startline"] > final_start
+        and "--from=" in i["value"]
+        and i["value"].split()[-1].rstrip("/") == "souk/web/static/vendor"
+    ]
+    collect = [
+        i["startline"]
+        for i in structure
+        if i["instruction"] == "RUN" and "collectstatic" in i["value"]
+    ]
+    if not copies:
+        return ["the final stage does not copy the front-end files into souk/web/static/vendor"]
+    if collect and copies[0]["startline"] > min(collect):
+        return ["the front-end files are copied after collectstatic"]
+    return []
