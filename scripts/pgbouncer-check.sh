@@ -160,9 +160,14 @@ if wants tests; then
   workers=${PYTEST_WORKERS:-2}
   say "the test suite through pgbouncer (-n $workers)"
   started=$(date +%s)
+  # The web pages' browser tests (Chromium) run in `make test`; the views they drive are the
+  # ones the client tests cover here through the pooler.
+  skip_browser=(-m "not browser")
+  [ -n "${PYTEST_ARGS:-}" ] && skip_browser=()
   # shellcheck disable=SC2086
   DATABASE_URL=$pooled_url DB_TRANSACTION_POOLER=1 \
-    .venv/bin/pytest -n "$workers" --dist loadgroup ${PYTEST_ARGS:-} || status=$?
+    .venv/bin/pytest -n "$workers" --dist loadgroup "${skip_browser[@]}" ${PYTEST_ARGS:-} \
+    || status=$?
   say "test suite: exit $status in $(( $(date +%s) - started )) s"
   left=$(PGPASSWORD=$db_password psql -X -At -h "$db_host" -p "$db_port" -U "$db_user" -d postgres \
     -c "SELECT string_agg(datname, ' ') FROM pg_database WHERE datname ~ '^test_${db_name}_gw[0-9]+\$'")

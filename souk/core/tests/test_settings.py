@@ -16,6 +16,7 @@ STRONG_KEY = "k3Y-" + "x7Qm9Lp2Zr8Tn4Vb6Hc1Jd5Fg0Ws3Ey7Ua2Io9Pk4Ln8Mq6Rt1" * 2
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production"}
     environment.pop("SECRET_KEY", None)
+    environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set beside the browser tests only
     environment.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],

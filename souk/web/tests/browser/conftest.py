@@ -22,15 +22,22 @@ import pytest
 
 from souk.notifications.tests.test_outbox_worker import Broker, Workers, free_port
 
-# Playwright's sync API runs an event loop in this thread; the tests' own database calls
-# (factories, assertions) run beside it, never inside a coroutine.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 ROOT = Path(__file__).resolve().parents[4]
 SCREENSHOTS = ROOT / "var" / "screenshots"
 CHROMIUM = os.environ.get("SOUK_CHROMIUM", "/usr/bin/chromium")
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sync_calls_beside_playwright() -> Iterator[None]:
+    """Playwright's sync API runs an event loop in this thread; the tests' own database calls
+    (factories, assertions, the database set-up between tests) run beside it, never inside a
+    coroutine. Set from the first browser test of a test process to its end; tests that start
+    a production-like process leave it out of that process's environment."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture(scope="session")
