@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import time_machine
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from souk.catalog.models import Variant
@@ -399,3 +401,17 @@ def test_order_of_another_member_shop_switches_the_studio_to_it(
 
     assert response.status_code == 200
     assert client.get(reverse("studio:orders")).context["shop"] == shop
+
+
+def test_orders_page_queries_do_not_grow_with_the_orders(client, artisan, customer, mug):
+    _paid(customer, mug, 1, datetime(2025, 2, 1, tzinfo=UTC))
+    client.force_login(artisan)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("studio:orders"))
+    for day in (2, 3, 4):
+        _paid(customer, mug, 1, datetime(2025, 2, day, tzinfo=UTC))
+    with CaptureQueriesContext(connection) as four:
+        response = client.get(reverse("studio:orders"))
+
+    assert len(response.context["page"].object_list) == 4
+    assert len(four) == len(one)
