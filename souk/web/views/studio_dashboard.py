@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -97,10 +96,8 @@ def _context(request: HttpRequest, shop: Shop) -> dict[str, Any]:
 
 @studio_view
 def dashboard(request: HttpRequest) -> HttpResponse:
-    context = _context(request, _shop(request))
+    context = _context(request, _shop(request))  # a bad period: its errors, by its inputs
     htmx = bool(request.htmx)  # type: ignore[attr-defined]
-    if context["errors"] and not htmx:
-        messages.error(request, _("That period could not be used: showing the last 12 months."))
     template = "web/studio/dashboard_body.html" if htmx else "web/studio/dashboard.html"
     return render(request, template, context)
 

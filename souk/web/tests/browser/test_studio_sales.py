@@ -122,3 +122,19 @@ def test_orders_move_to_their_next_status(page, live_server, shot, artisan, paid
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, second.status) == (Order.Status.SHIPPED, Order.Status.PAID)
+
+
+def test_shop_switcher(page, live_server, artisan, shop, shop_factory, paid_orders):
+    second = shop_factory(owner=artisan, name="Zephyr Weavers")
+    _sign_in(page, live_server, artisan)
+    page.goto(f"{live_server.url}/studio/orders/")
+    expect(page.locator(f"#order-{paid_orders[0].pk}")).to_be_visible()
+
+    page.get_by_label("Shop", exact=True).select_option(label="Zephyr Weavers")
+    page.get_by_role("button", name="Switch").click()
+
+    expect(page.get_by_role("heading", name="Nothing to fulfil")).to_be_visible()
+    expect(page.get_by_label("Shop", exact=True)).to_have_value(str(second.pk))
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_text("Sales of Zephyr Weavers")).to_be_visible()
+    expect(page.get_by_role("heading", name="No sales in this period")).to_be_visible()
