@@ -83,4 +83,6 @@
 
   document.addEventListener("DOMContentLoaded", drawAll);
   document.addEventListener("htmx:afterSettle", drawAll);
+  // Back and forward through periods: htmx puts back the saved page, with blank canvases.
+  document.addEventListener("htmx:historyRestore", drawAll);
 })();

@@ -82,6 +82,12 @@ def test_dashboard_charts_period_and_csv(page, live_server, shot, artisan, paid_
     page.wait_for_function(CHART_DRAWN, arg="chart-monthly")
     expect(page.get_by_role("link", name="This year")).to_have_attribute("aria-current", "true")
 
+    # Back and forward through the periods: the charts are drawn again.
+    page.go_back()
+    expect(page.locator("#period-from-error")).to_be_visible()
+    page.go_forward()
+    page.wait_for_function(CHART_DRAWN, arg="chart-products")
+
     with page.expect_download() as info:
         page.get_by_role("link", name="Download CSV").click()
     download = info.value
