@@ -417,3 +417,21 @@ def test_orders_page_queries_do_not_grow_with_the_orders(client, artisan, custom
 
     assert len(response.context["page"].object_list) == 4
     assert len(four) == len(one)
+
+
+@pytest.mark.parametrize("pk", [pytest.param(0, id="zero"), pytest.param(10**20, id="huge")])
+def test_unknown_order_is_404(client, artisan, shop, pk):
+    client.force_login(artisan)
+
+    assert client.get(reverse("studio:order", args=[pk])).status_code == 404
+    advance = client.post(reverse("studio:order-advance", args=[pk]), {"status": "processing"})
+    assert advance.status_code == 404
+
+
+def test_odd_page_numbers_do_not_fail(client, artisan, sale):
+    client.force_login(artisan)
+
+    for page in ("abc", "-1", "999"):
+        response = client.get(reverse("studio:orders"), {"status": "all", "page": page})
+        assert response.status_code == 200
+        assert [order.pk for order in response.context["page"].object_list] == [sale.pk]
