@@ -2,6 +2,7 @@
 // countries-50m.json via topojson-client; no tiles, nothing from the network), a draggable
 // marker, and the latitude/longitude inputs kept in step for keyboard users.
 (() => {
+  const maps = [];
   function number(input) {
     const value = Number.parseFloat(input.value);
     return Number.isFinite(value) ? value : null;
@@ -12,6 +13,7 @@
     const lng = document.getElementById("s-lng");
     const readonly = element.dataset.readonly === "1";
     const map = window.L.map(element, { worldCopyJump: true, attributionControl: false });
+    maps.push(map);
     let marker = null;
 
     fetch(element.dataset.countries)
@@ -20,7 +22,7 @@
         const land = window.topojson.feature(topology, topology.objects.countries);
         window.L.geoJSON(land, {
           interactive: false,
-          style: { color: "#8a7b6b", weight: 1, fillColor: "#f4efe6", fillOpacity: 1 },
+          style: { color: "#7d6e5f", weight: 1, fillColor: "#f4efe6", fillOpacity: 1 },
         }).addTo(map);
         if (marker) marker.bringToFront?.();
       });
@@ -69,6 +71,11 @@
       }
     }
   }
+
+  // a map sized while hidden or before a resize redraws itself at its new size
+  window.addEventListener("resize", () => {
+    for (const map of maps) map.invalidateSize();
+  });
 
   document.addEventListener("DOMContentLoaded", () => {
     for (const element of document.querySelectorAll("[data-map]")) setUp(element);
