@@ -336,3 +336,23 @@ def test_products_list_and_editor_render(owner_client, product):
     editor = owner_client.get(f"/studio/products/{product.pk}/")
     assert editor.status_code == 200
     assert 'id="variant-rows"' in editor.content.decode()
+
+
+PAGES = ["/studio/products/", "/studio/inventory/", "/studio/purchases/"]
+
+
+def test_list_pages_read_a_fixed_number_of_queries(
+    owner_client, shop, category, django_assert_max_num_queries
+):
+    for n in range(3):
+        make_product(shop=shop, category=category, name=f"Mug {n}", quantity=1)
+    for path in PAGES:  # warm the caches (categories, inventory) first
+        owner_client.get(path)
+    with django_assert_max_num_queries(35) as few:
+        for path in PAGES:
+            owner_client.get(path)
+    for n in range(3, 15):
+        make_product(shop=shop, category=category, name=f"Mug {n}", quantity=1)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        for path in PAGES:
+            assert owner_client.get(path).status_code == 200

@@ -140,7 +140,16 @@ def test_an_artisan_runs_their_shop_from_the_studio(
     page.wait_for_selector("#shop-map .leaflet-marker-icon")
     page.wait_for_function(OUTLINES_DRAWN)
     page.locator("#shop-map").click(position={"x": 200, "y": 120})
-    assert page.locator("#s-lat").input_value() != "51.454500"
+    clicked = page.locator("#s-lat").input_value()
+    assert clicked != "51.454500"
+    # dragging the marker moves the shop too
+    box = page.locator("#shop-map .leaflet-marker-icon").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] - 4)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 120, box["y"] + 90, steps=8)
+    page.mouse.up()
+    page.wait_for_function(f"document.getElementById('s-lat').value !== '{clicked}'")
     page.fill("#s-description", "Bowls and mugs from the harbour.")
     shot(page, "studio-catalog-shop-settings")
     page.get_by_role("button", name="Save settings").click()
