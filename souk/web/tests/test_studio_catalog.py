@@ -356,3 +356,20 @@ def test_list_pages_read_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(few.captured_queries)):
         for path in PAGES:
             assert owner_client.get(path).status_code == 200
+
+
+def test_deleting_a_product(owner_client, product):
+    response = owner_client.post(f"/studio/products/{product.pk}/delete/", follow=True)
+
+    assert "was deleted" in response.content.decode()
+    assert not Product.objects.filter(pk=product.pk).exists()
+    assert Product.all_objects.get(pk=product.pk).deleted_at is not None
+
+
+def test_another_shops_member_cannot_delete_a_product(client, shop_factory, user_factory, product):
+    other = user_factory(role="artisan")
+    shop_factory(owner=other)
+    client.force_login(other)
+
+    assert client.post(f"/studio/products/{product.pk}/delete/").status_code == 404
+    assert Product.objects.filter(pk=product.pk).exists()

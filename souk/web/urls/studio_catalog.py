@@ -10,5 +10,6 @@ urlpatterns: list[URLPattern] = [
     path("products/", studio_products.products, name="products"),
     path("products/new/", studio_products.product_new, name="product-new"),
     path("products/<int:pk>/", studio_products.product_edit, name="product-edit"),
+    path("products/<int:pk>/delete/", studio_products.product_delete, name="product-delete"),
     path("products/<int:pk>/images/", studio_products.product_images, name="product-images"),
 ]

@@ -254,6 +254,17 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("studio:product-edit", pk=product.pk)
 
 
+@studio_view
+@require_POST
+def product_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    product = _product(request, pk)
+    product_services.product_delete(actor=request.user, product=product)  # type: ignore[arg-type]
+    messages.success(
+        request, _("“%(name)s” was deleted; past orders keep it.") % {"name": product.name}
+    )
+    return redirect("studio:products")
+
+
 def _gallery(
     request: HttpRequest, product: Product, *, error: str = "", notice: str = ""
 ) -> HttpResponse:
