@@ -75,3 +75,12 @@ document.addEventListener("drop", (event) => {
   input.files = chosen.files;
   uploadFrom(input.form);
 });
+
+// After htmx replaces a section (alerts, photos), keyboard focus goes to its heading instead of
+// being lost with the replaced button.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const id = event.detail.target && event.detail.target.id;
+  const box = id && document.getElementById(id);
+  const heading = box && box.querySelector("[data-focus-after-swap]");
+  if (heading) heading.focus();
+});

@@ -133,6 +133,7 @@ def test_an_artisan_runs_their_shop_from_the_studio(
     page.get_by_role("button", name="Dismiss alert for BOWL-S").click()
     page.wait_for_selector("text=Alert dismissed")
     assert page.locator(".sc-alert").count() == 0
+    assert page.evaluate("document.activeElement.id") == "alerts-title"
     assert InventoryAlert.objects.get(variant__sku="BOWL-S").dismissed_at is not None
 
     # Shop settings: the marker is where the shop is; a click moves it and the inputs follow.
