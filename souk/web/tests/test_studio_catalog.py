@@ -373,3 +373,30 @@ def test_another_shops_member_cannot_delete_a_product(client, shop_factory, user
 
     assert client.post(f"/studio/products/{product.pk}/delete/").status_code == 404
     assert Product.objects.filter(pk=product.pk).exists()
+
+
+def test_another_shops_variant_is_refused_in_purchases_and_adjustments(
+    owner_client, shop_factory, category, product
+):
+    foreign = make_product(shop=shop_factory(), category=category, name="Their Mug", quantity=5)
+    variant = foreign.variants.get()
+
+    bought = owner_client.post(
+        "/studio/purchases/",
+        {
+            "supplier": "Clay Co",
+            "purchased_at": "2026-01-05",
+            "item-variant": [str(variant.pk)],
+            "item-quantity": ["3"],
+            "item-cost": ["1.00"],
+        },
+    )
+    adjusted = owner_client.post("/studio/adjust/", {"variant": str(variant.pk), "delta": "2"})
+
+    assert bought.status_code == 400
+    assert "No such variant in this shop." in bought.content.decode()
+    assert adjusted.status_code == 400
+    assert "Choose a variant of this shop." in adjusted.content.decode()
+    variant.refresh_from_db()
+    assert variant.quantity == 5
+    assert not Purchase.objects.exists()
