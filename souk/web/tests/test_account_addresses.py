@@ -64,7 +64,7 @@ def test_bad_input_is_a_form_error_and_nothing_is_saved(client, customer, change
 
     response = client.post(BOOK, {**VALID, **change})
 
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert message in response.content
     assert b'aria-invalid="true"' in response.content
     assert not Address.objects.exists()
@@ -88,7 +88,7 @@ def test_a_bad_edit_changes_nothing(client, customer, address_factory):
 
     response = client.post(f"/addresses/{address.pk}/", {**VALID, "city": "", "country": "xx1"})
 
-    assert response.status_code == 400
+    assert response.status_code == 200
     address.refresh_from_db()
     assert address.city == "Porto"
 

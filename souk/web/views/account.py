@@ -1,7 +1,9 @@
 """Signing in and out of the pages: password or one-time code, sign-up, log out.
 
 The pages use Django's session (and CSRF); the rules live in souk.accounts' services and are
-throttled exactly as the API throttles them (the API's own throttle classes and rates)."""
+throttled exactly as the API throttles them (the API's own throttle classes and rates). A form
+with errors comes back as 200 with the errors beside its fields (as browsers expect); only a
+throttled post is 429."""
 
 from __future__ import annotations
 
@@ -95,7 +97,6 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 _sign_in(request, user)
                 messages.success(request, _("Welcome back, %(name)s.") % {"name": _name(user)})
                 return redirect(next_url(request))
-            status = 400
     context = {
         "errors": errors,
         "values": posted(request.POST, ("identifier",)),
@@ -134,7 +135,6 @@ def otp_view(request: HttpRequest) -> HttpResponse:
                 _sign_in(request, user)
                 messages.success(request, _("You are signed in."))
                 return redirect(next_url(request))
-            status = 400
         else:
             step, errors, status = _otp_request(request)
     context = {
@@ -154,11 +154,11 @@ def _otp_request(request: HttpRequest) -> tuple[str, Errors, int]:
     data = {"target": request.POST.get("target", ""), "purpose": OtpCode.Purpose.LOGIN}
     valid, errors = validate(OtpRequestSerializer, data)
     if errors:
-        return "request", errors, 400
+        return "request", errors, 200
     try:
         otp_services.otp_request(**valid)
     except ValidationError as exc:
-        return "request", service_errors(exc), 400
+        return "request", service_errors(exc), 200
     except RateLimited as exc:
         text = _("A code was sent a moment ago. You can ask again in %(seconds)s seconds.")
         return "verify", {NON_FIELD: [text % {"seconds": exc.retry_after}]}, 429
@@ -207,7 +207,6 @@ def signup_view(request: HttpRequest) -> HttpResponse:
                 _sign_in(request, user)
                 messages.success(request, _("Welcome to Souk! Your account is ready."))
                 return redirect(_after_signup(request, user))
-            status = 400
     context = {"errors": errors, "values": values, "next": _next_param(request)}
     return render(request, "web/shop/account/signup.html", context, status=status)
 

@@ -65,7 +65,7 @@ def addresses_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Address added."))
             return redirect(reverse("shop:addresses"))
         context = _book(request, errors=errors, values=_form_data(request), adding=True)
-        return render(request, "web/shop/account/addresses.html", context, status=400)
+        return render(request, "web/shop/account/addresses.html", context)
     return render(request, "web/shop/account/addresses.html", _book(request))
 
 
@@ -79,7 +79,7 @@ def address_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Address saved."))
             return redirect(reverse("shop:addresses"))
         context = {"address": address, "errors": errors, "values": _form_data(request)}
-        return render(request, "web/shop/account/address_edit.html", context, status=400)
+        return render(request, "web/shop/account/address_edit.html", context)
     values = {field: getattr(address, field) for field in FIELDS}
     context = {"address": address, "errors": {}, "values": values}
     return render(request, "web/shop/account/address_edit.html", context)
