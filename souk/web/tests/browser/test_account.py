@@ -120,3 +120,25 @@ def test_the_bell_follows_new_notifications_and_mark_all_read(
     expect(page.get_by_text("All caught up: 1 marked as read.")).to_be_visible()
     expect(badge).to_have_text("0")
     assert not Notification.objects.filter(recipient=customer, read_at__isnull=True).exists()
+
+
+def test_delete_an_address_after_confirming(page, live_server, customer, address_factory):
+    home = address_factory(user=customer, label="Home", is_default=True)
+    work = address_factory(user=customer, label="Work")
+    base = live_server.url
+    log_in(page, base, customer.email, next_path="/addresses/")
+    page.wait_for_url(f"{base}/addresses/")
+
+    page.get_by_role("button", name=re.compile(r"^Delete\W+Home$")).click()
+    confirm = page.get_by_role("button", name="Yes, delete")
+    expect(confirm).to_be_focused()
+    page.get_by_role("button", name="Keep it").click()
+    expect(confirm).to_be_hidden()
+    assert Address.objects.filter(pk=home.pk).exists()
+
+    page.get_by_role("button", name=re.compile(r"^Delete\W+Home$")).click()
+    page.get_by_role("button", name="Yes, delete").click()
+    expect(page.get_by_text("Address deleted.")).to_be_visible()
+    expect(page.locator(".address-card")).to_have_count(1)
+    expect(page.locator(".address-card .status-ok")).to_have_text("Default")
+    assert list(Address.objects.filter(user=customer).values_list("pk", flat=True)) == [work.pk]
