@@ -145,3 +145,17 @@ def test_delete_is_post_only_and_needs_csrf(customer, address_factory):
     assert client.get(f"/addresses/{address.pk}/delete/").status_code == 405
     assert client.post(f"/addresses/{address.pk}/delete/").status_code == 403
     assert Address.objects.filter(pk=address.pk).exists()
+
+
+def test_the_book_query_count_holds_as_it_grows(
+    client, customer, address_factory, django_assert_max_num_queries
+):
+    address_factory(user=customer, is_default=True)
+    address_factory.create_batch(15, user=customer)
+    client.force_login(customer)
+
+    with django_assert_max_num_queries(10):
+        response = client.get(BOOK)
+
+    assert response.status_code == 200
+    assert response.content.count(b'class="card address-card') == 16

@@ -284,3 +284,33 @@ def test_logout_needs_csrf(customer):
 
     assert response.status_code == 403
     assert signed_in(client) == customer.pk
+
+
+def test_signup_page_offers_a_signed_in_customer_to_become_an_artisan(client, customer):
+    client.force_login(customer)
+
+    response = client.get(SIGNUP)
+
+    assert response.status_code == 200
+    assert b'action="/become-artisan/"' in response.content
+
+
+def test_signup_page_for_an_artisan_offers_nothing_more(client, artisan):
+    client.force_login(artisan)
+
+    response = client.get(SIGNUP)
+
+    assert response.status_code == 200
+    assert b"/become-artisan/" not in response.content
+    assert b"Your account can sell on Souk." in response.content
+
+
+def test_an_admin_cannot_become_an_artisan(client, admin_user):
+    client.force_login(admin_user)
+
+    response = client.post("/become-artisan/", follow=True)
+
+    assert response.status_code == 200
+    assert b"Only customer accounts can become artisans." in response.content
+    admin_user.refresh_from_db()
+    assert admin_user.role == "admin"
