@@ -180,3 +180,19 @@ def test_the_inbox_query_count_holds_as_it_grows(client, customer, django_assert
         response = client.get(INBOX)
 
     assert response.status_code == 200
+
+
+def test_times_read_in_words(client, customer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    notify(customer, "Fresh")
+    old = notify(customer, "Old")
+    Notification.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=3))
+    client.force_login(customer)
+
+    page = client.get(INBOX).content.decode()
+
+    assert "just now" in page
+    assert "3\xa0hours ago" in page
