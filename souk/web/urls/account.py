@@ -2,11 +2,12 @@
 
 from django.urls import URLPattern, path
 
-from souk.web.views import account, account_addresses, account_inbox
+from souk.web.views import account, account_addresses, account_inbox, account_reset
 
 urlpatterns: list[URLPattern] = [
     path("login/", account.login_view, name="login"),
     path("login/code/", account.otp_view, name="otp"),
+    path("login/reset/", account_reset.password_reset_view, name="password-reset"),
     path("signup/", account.signup_view, name="signup"),
     path("logout/", account.logout_view, name="logout"),
     path("become-artisan/", account.become_artisan_view, name="become-artisan"),
