@@ -314,3 +314,11 @@ def test_an_admin_cannot_become_an_artisan(client, admin_user):
     assert b"Only customer accounts can become artisans." in response.content
     admin_user.refresh_from_db()
     assert admin_user.role == "admin"
+
+
+def test_the_code_page_tells_how_long_the_code_lives(client, customer, settings):
+    settings.OTP_TTL_SECONDS = 600
+
+    response = client.post(OTP, {"action": "request", "target": customer.email})
+
+    assert b"It works once, for 10 minutes." in response.content

@@ -142,6 +142,7 @@ def otp_view(request: HttpRequest) -> HttpResponse:
         "values": posted(request.POST, ("target",)),
         "step": step,
         "next": _next_param(request),
+        "minutes": settings.OTP_TTL_SECONDS // 60,
     }
     return render(request, "web/shop/account/otp.html", context, status=status)
 
