@@ -153,7 +153,34 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Namespaces of the routes that are web pages, filled by the app that owns them in its
+# AppConfig.ready. An error on one of them, for a browser, is an HTML page
+# (`web/errors/<status>.html`); every other answer (the API, unknown routes, clients that do
+# not ask for HTML) stays problem+json.
+PAGE_NAMESPACES: set[str] = set()
+
+
+def _page_error(
+    request: HttpRequest, status: int, context: dict[str, Any] | None = None
+) -> HttpResponse | None:
+    match = getattr(request, "resolver_match", None)
+    if match is None or not PAGE_NAMESPACES.intersection(match.namespaces):
+        return None
+    if request.path.startswith("/api/"):
+        return None
+    if request.get_preferred_type(["application/json", "text/html"]) != "text/html":
+        return None
+    try:
+        return render(request, f"web/errors/{status}.html", context, status=status)
+    except Exception:  # the page itself failed (a database outage): the plain answer
+        logger.exception("error page %s could not be rendered", status)
+        return None
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    page = _page_error(request, 403, {"csrf_failed": True})
+    if page is not None:
+        return page
     return problem_response(
         403,
         "permission_denied",
@@ -173,6 +200,9 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    page = _page_error(request, 403)
+    if page is not None:
+        return page
     return problem_response(
         403,
         "permission_denied",
@@ -182,6 +212,9 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    page = _page_error(request, 404)
+    if page is not None:
+        return page
     return problem_response(404, "not_found", f"No resource at {request.path}.", title="Not found")
 
 
@@ -195,4 +228,7 @@ def uri_too_long(request: HttpRequest) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    page = _page_error(request, 500)
+    if page is not None:
+        return page
     return problem_response(500, "server_error", "An unexpected error occurred.")
