@@ -143,8 +143,10 @@ def cart_item(request: HttpRequest, pk: int) -> HttpResponse:
             )
             notice = _("Quantity updated.")
     except InsufficientStock as exc:
-        error = _("Not enough stock: only %(available)s available.") % {
-            "available": exc.shortages[0]["available"]
+        line = cart_services.cart_item_get(user=user, item_id=pk)
+        error = _("Not enough stock of %(name)s: only %(available)s available.") % {
+            "name": line.variant.product.name,
+            "available": exc.shortages[0]["available"],
         }
     except INPUT_ERRORS as exc:
         error = error_text(exc)
@@ -251,5 +253,5 @@ def checkout(request: HttpRequest) -> HttpResponse:
             for key, label, required, autocomplete in ADDRESS_FIELDS
         ],
     )
-    status = 400 if errors else 200
-    return render(request, "web/shop/cart/checkout.html", context, status=status)
+    # A refused form is shown again with its errors (200, as Django's form views answer).
+    return render(request, "web/shop/cart/checkout.html", context)
