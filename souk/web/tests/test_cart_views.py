@@ -359,3 +359,48 @@ def test_posts_without_the_csrf_token_are_refused(customer, two_shops):
 
     assert (added.status_code, placed.status_code) == (403, 403)
     assert not CartItem.objects.exists()
+
+
+def test_anonymous_htmx_request_is_told_to_load_the_login_page(client, two_shops):
+    response = client.post(
+        reverse("shop:cart-add"),
+        {"variant": two_shops[0].pk, "quantity": 1},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="/products/7/",
+    )
+
+    assert response.status_code == 204
+    assert "next=/products/7/" in response["HX-Redirect"]
+    assert not CartItem.objects.exists()
+
+
+def test_cart_page_query_count_holds_as_the_cart_grows(
+    signed_in, customer, product_factory, shop_factory, category, django_assert_max_num_queries
+):
+    def add_from_a_new_shop() -> None:
+        product = product_factory(shop=shop_factory(), category=category, quantity=9)
+        cart_item_add(user=customer, variant=product.variants.get(), quantity=1)
+
+    add_from_a_new_shop()
+    with django_assert_max_num_queries(20) as few:
+        signed_in.get(reverse("shop:cart"))
+    for _ in range(3):
+        add_from_a_new_shop()
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = signed_in.get(reverse("shop:cart"))
+    assert response.content.decode().count('class="card cart-shop"') == 4
+
+
+def test_checkout_for_pickup_needs_no_address(signed_in, customer, two_shops):
+    cart_item_add(user=customer, variant=two_shops[0], quantity=1)
+
+    response = signed_in.post(
+        reverse("shop:checkout"), {"method": "pickup", "address_choice": "new"}
+    )
+
+    assert response.status_code == 302
+    order = Order.objects.select_related("delivery").get(customer=customer)
+    assert order.delivery.method == "pickup"
+    assert order.shipping_address is None
+    assert not Address.objects.exists()

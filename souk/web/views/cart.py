@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -30,6 +29,7 @@ from souk.orders.api.serializers import (
 from souk.orders.services import cart as cart_services
 from souk.orders.services.cart import CartView
 from souk.orders.services.placement import DeliveryRequest, checkout_place
+from souk.web.views.access import shopper_required
 from souk.web.views.errors import error_text, field_errors, shortage_text
 
 INPUT_ERRORS = (DRFValidationError, DjangoValidationError, DomainError)
@@ -78,7 +78,7 @@ def _back(request: HttpRequest) -> str:
     return reverse("shop:cart")
 
 
-@login_required
+@shopper_required
 def cart(request: HttpRequest) -> HttpResponse:
     return render(request, "web/shop/cart/cart.html", _cart_context(request))
 
@@ -89,7 +89,7 @@ def _cart_partial(request: HttpRequest, *, error: str = "", notice: str = "") ->
 
 
 @require_POST
-@login_required
+@shopper_required
 def cart_add(request: HttpRequest) -> HttpResponse:
     data = CartItemAddSerializer(data=request.POST)
     try:
@@ -126,7 +126,7 @@ def _add_answer(request: HttpRequest, *, ok: bool, message: str) -> HttpResponse
 
 
 @require_POST
-@login_required
+@shopper_required
 def cart_item(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a line's quantity (`action=update`, `quantity`) or remove it (`action=remove`)."""
     user: Any = request.user
@@ -164,7 +164,7 @@ def _cart_answer(request: HttpRequest, *, error: str, notice: str) -> HttpRespon
 
 
 @require_POST
-@login_required
+@shopper_required
 def cart_coupon(request: HttpRequest) -> HttpResponse:
     """Apply a coupon code (`code`) or take it off (`action=remove`)."""
     user: Any = request.user
@@ -208,7 +208,7 @@ def _place(request: HttpRequest, values: dict[str, Any]) -> Any:
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
+@shopper_required
 def checkout(request: HttpRequest) -> HttpResponse:
     context = _cart_context(request)
     view: CartView = context["cart"]

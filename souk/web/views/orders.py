@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -29,6 +28,7 @@ from souk.payments.models import Payment, PaymentTransaction
 from souk.payments.services.capture import payment_verify
 from souk.payments.services.common import payment_order_ids
 from souk.payments.services.start import payment_start
+from souk.web.views.access import shopper_required
 from souk.web.views.errors import error_text
 
 # What each order event reads as on the timeline.
@@ -55,7 +55,7 @@ def _order_or_404(request: HttpRequest, pk: int) -> Order:
 
 
 @require_GET
-@login_required
+@shopper_required
 def orders(request: HttpRequest) -> HttpResponse:
     listed = order_selectors.order_list(user=request.user)  # type: ignore[arg-type]
     page = Paginator(listed, 20).get_page(request.GET.get("page"))
@@ -79,7 +79,7 @@ def _timeline(order: Order) -> list[dict[str, Any]]:
 
 
 @require_GET
-@login_required
+@shopper_required
 def order(request: HttpRequest, pk: int) -> HttpResponse:
     found = _order_or_404(request, pk)
     user: Any = request.user
@@ -99,7 +99,7 @@ def order(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@shopper_required
 def order_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel after a confirmation (`confirm=yes`); without it, ask first."""
     found = _order_or_404(request, pk)
@@ -133,7 +133,7 @@ def _payable_orders(request: HttpRequest, source: dict[str, Any]) -> tuple[dict[
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
+@shopper_required
 def pay(request: HttpRequest) -> HttpResponse:
     """GET: what is to be paid and how; POST: start the payment and go to the gateway."""
     source = request.POST if request.method == "POST" else request.GET
@@ -203,7 +203,7 @@ def _returned_payment(request: HttpRequest) -> Payment:
 
 
 @require_GET
-@login_required
+@shopper_required
 def payment_return(request: HttpRequest) -> HttpResponse:
     payment = _returned_payment(request)
     listed = list(
