@@ -148,6 +148,7 @@ def pay(request: HttpRequest) -> HttpResponse:
         "orders": listed,
         "total": sum((o.total for o in listed), 0),
         "currency": listed[0].currency,
+        "expires_at": min(o.expires_at for o in listed),
         "awaiting": all(o.status == Order.Status.PENDING_PAYMENT for o in listed),
         "gateways": offered,
     }
