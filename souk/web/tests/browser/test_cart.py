@@ -101,6 +101,7 @@ def test_cart_to_paid_order_and_a_cancelled_one(page, live_server, shot, setting
 
     # Pay: the sandbox gateway's page, then back to a paid order.
     expect(page.get_by_test_id("pay-total")).to_have_text("115.50 USD")
+    shot(page, "cart-pay")
     page.get_by_role("button", name="Pay now").click()
     expect(page).to_have_url(re.compile(r"/api/payments/sandbox/"))
     shot(page, "cart-sandbox-payment")
@@ -109,6 +110,7 @@ def test_cart_to_paid_order_and_a_cancelled_one(page, live_server, shot, setting
         page.get_by_role("heading", name="Thank you! Your payment was received.")
     ).to_be_visible()
     expect(page.locator(".status-paid")).to_have_count(2)
+    shot(page, "cart-payment-return")
 
     # My orders, and the paid order with its timeline.
     page.get_by_role("link", name="My orders").click()
