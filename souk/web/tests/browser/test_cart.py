@@ -14,7 +14,9 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from souk.orders.models import Order
-from souk.orders.tests.factories import place_order
+from souk.orders.services.cart import cart_item_add
+from souk.orders.services.placement import checkout_place
+from souk.orders.tests.factories import ensure_address, place_order
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -132,3 +134,24 @@ def test_cart_to_paid_order_and_a_cancelled_one(page, live_server, shot, setting
     expect(page.get_by_text(f"Order {earlier.number} was cancelled.")).to_be_visible()
     expect(page.get_by_test_id("order-status")).to_have_text("Cancelled")
     assert Order.objects.get(pk=earlier.pk).status == Order.Status.CANCELLED
+
+
+def test_a_declined_payment_is_retried_to_paid(page, live_server, shot, settings, customer, goods):
+    settings.PUBLIC_URL = live_server.url
+    ensure_address(customer)
+    cart_item_add(user=customer, variant=goods["rug"], quantity=2)
+    checkout = checkout_place(user=customer)
+    _sign_in(page, live_server, customer)
+
+    page.goto(f"{live_server.url}/pay/?checkout={checkout.pk}")
+    page.get_by_role("button", name="Pay now").click()
+    page.get_by_role("button", name="Fail").click()
+    expect(page.get_by_role("heading", name="The payment did not go through")).to_be_visible()
+    shot(page, "cart-payment-failed")
+    page.get_by_role("button", name="Try again").click()
+    page.get_by_role("button", name="Pay").click()
+
+    expect(
+        page.get_by_role("heading", name="Thank you! Your payment was received.")
+    ).to_be_visible()
+    assert Order.objects.get(checkout=checkout).status == Order.Status.PAID
