@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 
 from souk.accounts.models import User
 from souk.orders import policy
-from souk.orders.models import Checkout, Coupon, DeliverySchedule, Order, OrderItem
+from souk.orders.models import CartItem, Checkout, Coupon, DeliverySchedule, Order, OrderItem
 from souk.shops.models import Shop
 
 
@@ -46,6 +46,12 @@ def order_list(
     if created_before:
         orders = orders.filter(created_at__lt=created_before)
     return orders.order_by("-created_at", "-id")
+
+
+def cart_count(*, user: User) -> int:
+    """How many items (units) are in the user's cart: one query, no cart created."""
+    total = CartItem.objects.filter(cart__user=user).aggregate(units=Sum("quantity"))["units"]
+    return int(total or 0)
 
 
 def checkout_get(*, user: User, checkout_id: int) -> Checkout | None:

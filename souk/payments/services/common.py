@@ -17,12 +17,16 @@ def payment_order_ids(payment: Payment) -> list[int]:
     return [payment.order_id] if payment.order_id is not None else []
 
 
-def callback_url(gateway: str) -> str:
-    base = settings.PAYMENT_CALLBACK_URL
+def callback_url(gateway: str, base: str | None = None) -> str:
+    """Where the gateway sends the customer back: `base` (a page's own return address) or the
+    API's verify endpoint (PAYMENT_CALLBACK_URL), naming the gateway."""
+    base = base or settings.PAYMENT_CALLBACK_URL
     return f"{base}{'&' if '?' in base else '?'}gateway={gateway}"
 
 
-def charge_of(payment: Payment, *, numbers: list[str] | None = None) -> Charge:
+def charge_of(
+    payment: Payment, *, numbers: list[str] | None = None, return_url: str | None = None
+) -> Charge:
     what = ", ".join(numbers) if numbers else payment.reference
     return Charge(
         reference=payment.reference,
@@ -30,7 +34,7 @@ def charge_of(payment: Payment, *, numbers: list[str] | None = None) -> Charge:
         currency=payment.currency,
         email=payment.user.email,
         description=f"Souk order {what}",
-        callback_url=callback_url(payment.gateway),
+        callback_url=callback_url(payment.gateway, return_url),
         authority=payment.authority,
         metadata={"payment_id": payment.pk, "orders": numbers or []},
     )

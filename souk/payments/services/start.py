@@ -64,8 +64,15 @@ def _payable(*, user: User, checkout_id: int | None, order_id: int | None) -> li
 
 
 def payment_start(
-    *, user: User, gateway: str, checkout_id: int | None = None, order_id: int | None = None
+    *,
+    user: User,
+    gateway: str,
+    checkout_id: int | None = None,
+    order_id: int | None = None,
+    return_url: str | None = None,
 ) -> Payment:
+    """Start paying a checkout or one order. The gateway sends the customer back to
+    `return_url` (a web page's) or, by default, to PAYMENT_CALLBACK_URL."""
     unavailable = gateway_unavailable_reason(gateway)
     if unavailable is not None:
         raise InvalidInput(unavailable, errors={"gateway": [unavailable]})
@@ -90,7 +97,7 @@ def payment_start(
     if amount == 0:  # nothing to collect (a coupon covered it all)
         return payment_settle_paid(payment_id=payment.pk, amount=amount, currency=currency)
     try:
-        started = adapter.start(charge_of(payment, numbers=numbers))
+        started = adapter.start(charge_of(payment, numbers=numbers, return_url=return_url))
     except GatewayError as failure:
         _start_failed(payment, failure)
     with transaction.atomic():
