@@ -61,19 +61,22 @@
     // Shops first, then goods on top of them.
     points.forEach((point) => {
       L.circleMarker([point.lat, point.lng], {
-        radius: point.kind === "shop" ? 9 : 6,
-        color: "#fff",
-        weight: 2,
+        radius: point.kind === "shop" ? 11 : 5,
+        color: point.kind === "shop" ? COLOURS.shop : "#fff",
+        weight: point.kind === "shop" ? 3 : 2,
+        fillOpacity: point.kind === "shop" ? 0.35 : 0.9,
         fillColor: COLOURS[point.kind] || COLOURS.product,
-        fillOpacity: 0.9,
       })
         .bindPopup(popup(point, labels))
         .bindTooltip(point.name)
         .addTo(layer);
     });
     const bounds = layer.getBounds();
-    if (bounds.isValid()) {
-      map.fitBounds(bounds, { padding: [24, 24], maxZoom: 13 });
+    if (!centre && points.length === 1) {
+      // One place (a shop): close enough to see the town, far enough to see the coast.
+      map.setView([points[0].lat, points[0].lng], 7);
+    } else if (bounds.isValid()) {
+      map.fitBounds(bounds, { padding: [24, 24], maxZoom: 12 });
     }
   };
 
@@ -101,6 +104,7 @@
     }).setView([25, 10], 2);
     map.attributionControl.setPrefix(false);
     map.attributionControl.addAttribution("Natural Earth");
+    L.control.scale({ imperial: false }).addTo(map);
     element.classList.add("map-ready");
     basemap(element).then(() => draw(element), () => draw(element));
   };

@@ -110,9 +110,7 @@ def test_near_me_with_geolocation_denied_then_a_city(page, live_server, shot, ca
     shops = results.locator("ol[data-kind=shops] > li")
     expect(shops).to_have_count(2)
     expect(shops.locator("a")).to_have_text(["Thames Pottery", "Camden Weavers"])
-    distances = [
-        float(text.split()[0]) for text in shops.locator(".distance").all_inner_texts()
-    ]
+    distances = [float(text.split()[0]) for text in shops.locator(".distance").all_inner_texts()]
     assert distances == sorted(distances)
     assert distances[0] == pytest.approx(1.0, abs=0.1)
     goods = results.locator("ol[data-kind=products] .distance").all_inner_texts()
@@ -155,3 +153,19 @@ def test_choose_a_variant(page, live_server, shot, catalog):
     expect(page.locator(f"#variant-{indigo.pk}")).not_to_be_checked()
     expect(page.get_by_text("No reviews yet. Customers who received")).to_be_visible()
     shot(page, "catalog-product")
+
+
+def test_near_me_with_the_browsers_location(page, live_server, catalog):
+    lat, lng = CITIES["London"]
+    page.context.grant_permissions(["geolocation"], origin=live_server.url)
+    page.context.set_geolocation({"latitude": lat + 3.5 / 111.32, "longitude": lng})
+    page.goto(f"{live_server.url}/near/")
+
+    page.get_by_role("button", name="Use my location").click()
+
+    results = page.locator("#near-results")
+    expect(results.get_by_role("heading", level=2)).to_have_text("Within 10 km of your location")
+    expect(results.locator("ol[data-kind=shops] > li a")).to_have_text(
+        ["Camden Weavers", "Thames Pottery"]
+    )
+    expect(page.get_by_label("City")).to_have_value("")
