@@ -122,6 +122,7 @@ def test_search_category_includes_sub_categories(client, catalog):
     response = client.get(reverse("shop:search"), {"category": pottery, "ordering": "name"})
 
     assert names(response) == ["Blue Stoneware Mug", "Serving Bowl", "Tall Vase"]
+    assert "<h1>Pottery</h1>" in response.content.decode()
 
 
 def test_search_price_range_and_sort(client, catalog):
@@ -473,3 +474,55 @@ def test_a_shop_with_no_products_says_so(client, shop):
     response = client.get(reverse("shop:shop", args=[shop.pk]))
 
     assert "no products listed" in response.content.decode()
+
+
+# --- query counts -------------------------------------------------------------------------
+
+
+def queries_for(client, url: str, params: dict) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("shop:search", {"ordering": "name"}),
+        ("shop:search", {"q": "bead"}),
+        ("shop:map", {"city": "London", "radius": "25"}),
+    ],
+    ids=["search-list", "search-words", "near-me"],
+)
+def test_list_pages_read_a_fixed_number_of_queries(client, catalog, product_factory, name, params):
+    def add(count: int) -> None:
+        for number in range(count):
+            product_factory(
+                shop=catalog["shops"]["near"],
+                category=catalog["bowl"].category,
+                name=f"Bead {number}",
+                variants=[{"price": "5.00", "quantity": 1}, {"price": "6.00", "quantity": 2}],
+            )
+
+    add(2)
+    client.get(reverse(name), params)  # warm the category cache and the session
+    few = queries_for(client, reverse(name), params)
+    add(15)
+    many = queries_for(client, reverse(name), params)
+
+    assert many == few
+
+
+def test_shop_page_reads_a_fixed_number_of_queries(client, catalog, product_factory):
+    shop = catalog["shops"]["north"]
+    url = reverse("shop:shop", args=[shop.pk])
+    client.get(url)
+    few = queries_for(client, url, {})
+    for number in range(12):
+        product_factory(shop=shop, category=catalog["rug"].category, name=f"Rug {number}")
+
+    assert queries_for(client, url, {}) == few

@@ -188,6 +188,9 @@ def search(request: HttpRequest) -> HttpResponse:
             page["previous_url"] = _page_link(request, page["number"] - 1)
         context["page"] = page
         context["searching"] = params.get("search")
+        context["category"] = next(
+            (row for row in context["categories"] if row["id"] == params.get("category")), None
+        )
     else:
         context["errors"] = _errors(query)
     template = "web/shop/catalog/search.html"
