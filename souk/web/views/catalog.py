@@ -324,8 +324,10 @@ def review_add(request: HttpRequest, pk: int) -> HttpResponse:
     context = _product_context(request, pk)
     data = ReviewCreateSerializer(data=request.POST)
     if not data.is_valid():
+        # The page again with the messages beside the fields (200, as Django's form views
+        # answer: the browser shows it as a page, not as a failed load).
         context.update(form=request.POST, form_errors=data.errors)
-        return render(request, "web/shop/catalog/product.html", context, status=400)
+        return render(request, "web/shop/catalog/product.html", context)
     try:
         review_services.review_create(
             customer=request.user,

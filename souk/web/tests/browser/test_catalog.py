@@ -41,10 +41,10 @@ def catalog(shop_factory, artisan):
             {"price": "24.00", "quantity": 9, "attributes": {"colour": "Olive"}},
         ],
     )
-    make_product(shop=thames, category=pottery, name="Serving Bowl", price="45.00")
+    bowl = make_product(shop=thames, category=pottery, name="Serving Bowl", price="45.00")
     make_product(shop=camden, category=textiles, name="Wool Rug", price="120.00")
     make_product(shop=camden, category=textiles, name="Linen Scarf", price="30.00")
-    return {"mug": mug, "pottery": pottery, "textiles": textiles, "thames": thames}
+    return {"mug": mug, "bowl": bowl, "pottery": pottery, "textiles": textiles, "thames": thames}
 
 
 def test_pick_a_suggestion_with_the_keyboard(page, live_server, shot, catalog):
@@ -169,3 +169,38 @@ def test_near_me_with_the_browsers_location(page, live_server, catalog):
         ["Camden Weavers", "Thames Pottery"]
     )
     expect(page.get_by_label("City")).to_have_value("")
+
+
+def test_a_customer_who_received_it_writes_a_review(page, live_server, shot, catalog, customer):
+    from django.test import Client
+
+    from souk.catalog.tests.test_reviews import order_in
+
+    order_in("delivered", user=customer, product=catalog["bowl"], actor=catalog["thames"].owner)
+    browser_session = Client()
+    browser_session.force_login(customer)
+    page.context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": browser_session.cookies["sessionid"].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page.goto(f"{live_server.url}/products/{catalog['bowl'].pk}/")
+
+    form = page.locator("form.review-form")
+    form.get_by_label("Title").fill("Lovely glaze")
+    form.get_by_role("button", name="Publish review").click()
+    expect(page.locator("form.review-form .errorlist")).to_have_text("This field is required.")
+    expect(page.locator("form.review-form").get_by_label("Title")).to_have_value("Lovely glaze")
+
+    page.locator("form.review-form").get_by_label("5 stars").check()
+    page.locator("form.review-form").get_by_role("button", name="Publish review").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Your review is published")
+    expect(page.locator(".review-list .review")).to_have_count(1)
+    expect(page.locator(".review-list")).to_contain_text("Lovely glaze")
+    expect(page.locator("form.review-form")).to_have_count(0)
+    shot(page, "catalog-product-reviewed")
