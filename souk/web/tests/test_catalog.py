@@ -98,6 +98,22 @@ def test_suggest_lists_matching_names_as_listbox_options(client, catalog):
     assert reverse("shop:product", args=[catalog["mug"].pk]) in page
 
 
+def test_suggest_is_throttled_like_the_api(client, catalog, monkeypatch):
+    from souk.catalog.api.views.discovery import SuggestThrottle
+
+    rates = {**SuggestThrottle.THROTTLE_RATES, "suggest": "2/min"}
+    monkeypatch.setattr(SuggestThrottle, "THROTTLE_RATES", rates)
+
+    answers = [client.get(reverse("shop:suggest"), {"q": "mug"}) for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert ["Blue Stoneware Mug" in answer.content.decode() for answer in answers] == [
+        True,
+        True,
+        False,
+    ]
+
+
 @pytest.mark.parametrize("q", ["", "a", "x" * 101], ids=["empty", "one-letter", "too-long"])
 def test_suggest_for_too_little_or_too_much_is_empty(client, catalog, q):
     response = client.get(reverse("shop:suggest"), {"q": q})

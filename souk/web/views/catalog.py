@@ -26,6 +26,7 @@ from souk.catalog.api.serializers.discovery import (
 )
 from souk.catalog.api.serializers.products import ProductSerializer
 from souk.catalog.api.serializers.reviews import ReviewCreateSerializer, ReviewSerializer
+from souk.catalog.api.views.discovery import SuggestThrottle
 from souk.catalog.seed.vocabulary import CITIES
 from souk.catalog.selectors.categories import category_rows
 from souk.catalog.selectors.discovery import product_discover, product_suggest
@@ -132,9 +133,12 @@ def _page_link(request: HttpRequest, number: int) -> str:
 
 @require_GET
 def suggest(request: HttpRequest) -> HttpResponse:
-    """Names matching what was typed so far, as the options of the search box's listbox."""
+    """Names matching what was typed so far, as the options of the search box's listbox.
+    Throttled per client as the API's suggestions are; past the rate the list stays empty
+    (the search itself still works)."""
     query = SuggestQuerySerializer(data=_params(request))
-    suggestions = product_suggest(query.validated_data["q"]) if query.is_valid() else []
+    allowed = SuggestThrottle().allow_request(request, None)  # type: ignore[arg-type]
+    suggestions = product_suggest(query.validated_data["q"]) if allowed and query.is_valid() else []
     return render(
         request, "web/shop/catalog/_suggest.html", {"suggestions": suggestions, "query": query}
     )
