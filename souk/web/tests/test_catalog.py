@@ -320,6 +320,19 @@ def test_product_page_shows_the_cart_form_when_the_cart_route_exists(client, cat
 
 
 @pytest.mark.urls("souk.web.tests.urls_with_cart")
+def test_a_single_variant_product_needs_no_choice(client, catalog):
+    bowl = catalog["bowl"]
+    variant = bowl.variants.get()
+
+    response = client.get(reverse("shop:product", args=[bowl.pk]))
+
+    page = response.content.decode()
+    assert "Choose an option" not in page
+    assert f'form="add-to-cart" name="variant" value="{variant.pk}"' in page
+    assert "45.00 USD" in page
+
+
+@pytest.mark.urls("souk.web.tests.urls_with_cart")
 def test_a_sold_out_product_offers_no_cart_form(client, catalog, product_factory):
     jug = product_factory(
         shop=catalog["shops"]["near"], category=catalog["bowl"].category, name="Jug", quantity=0

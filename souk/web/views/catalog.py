@@ -310,6 +310,7 @@ def _product_context(request: HttpRequest, pk: int) -> dict[str, Any]:
         "may_review": may_review,
         "reviewed": reviewed,
         "stars": range(1, 6),
+        "low_stock": settings.LOW_STOCK_THRESHOLD,  # "only n left" from the same level
     }
 
 
