@@ -7,7 +7,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from souk.core.metrics import metrics_view
-from souk.core.views import HealthView, ReadyView, home
+from souk.core.views import HealthView, ReadyView
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
@@ -33,14 +33,14 @@ api_patterns: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
-    path("", home, name="home"),
     path("favicon.ico", favicon),
     path("healthz", HealthView.as_view(), name="healthz"),
     path("readyz", ReadyView.as_view(), name="readyz"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
-    path("", include("souk.web.urls")),  # the web pages: the shopper's, and /studio/
+    # The web pages: the shopper's (`/` is their home page; JSON for API clients), /studio/.
+    path("", include("souk.web.urls")),
 ]
 
 if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):

@@ -1,5 +1,6 @@
-"""The home page, unknown routes, and requests too large for the service: every error answer is
-problem+json, rendered exactly as the API renders its own."""
+"""The home page (the shopper's page for browsers, the API's index for other clients), unknown
+routes, and requests too large for the service: every error answer is problem+json, rendered
+exactly as the API renders its own."""
 
 from __future__ import annotations
 
@@ -39,15 +40,14 @@ def test_a_missing_object_is_the_same_problem_with_and_without_debug(api_client,
     assert response.content.startswith(b'{"type":"about:blank","title":"Not found","status":404,')
 
 
-def test_the_home_page_links_the_docs_for_browsers(client):
+def test_the_home_page_is_the_shoppers_page_for_browsers(client):
     response = client.get("/", HTTP_ACCEPT=BROWSER_ACCEPT)
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/html; charset=utf-8"
     page = response.content.decode()
-    assert "<title>Souk</title>" in page
-    for url in ("/api/docs/", "/api/redoc/", "/api/schema/", "/admin/"):
-        assert f'href="{url}"' in page
+    assert "<title>Handmade goods near you · Souk</title>" in page
+    assert 'role="search"' in page
 
 
 @pytest.mark.parametrize("accept", ["application/json", "*/*", None])
