@@ -85,4 +85,7 @@
   document.addEventListener("htmx:afterSettle", drawAll);
   // Back and forward through periods: htmx puts back the saved page, with blank canvases.
   document.addEventListener("htmx:historyRestore", drawAll);
+  // ...and when the browser itself moves through the history, once htmx has put the page back.
+  window.addEventListener("popstate", () => window.setTimeout(drawAll, 50));
+  window.addEventListener("pageshow", (event) => { if (event.persisted) drawAll(); });
 })();
