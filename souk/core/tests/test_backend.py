@@ -5,6 +5,8 @@ one UNNEST array per column."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
@@ -15,7 +17,7 @@ from souk.shops.models import Shop
 pytestmark = pytest.mark.django_db
 
 
-def shops(owner, count: int) -> list[Shop]:
+def shops(owner: Any, count: int) -> list[Shop]:
     return [
         Shop(
             owner=owner,
@@ -63,13 +65,13 @@ def test_a_rollback_keeps_the_prepared_statements(customer):
     and planned again."""
     sql = "SELECT id FROM accounts_user WHERE id = %s AND 'rollback-kept' <> ''"
 
-    def prepared() -> list[tuple[str]]:
+    def prepared() -> list[tuple[Any, ...]]:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT name FROM pg_prepared_statements WHERE statement LIKE %s",
                 ["%'rollback-kept'%"],
             )
-            return cursor.fetchall()
+            return list(cursor.fetchall())
 
     with connection.cursor() as cursor:
         for _ in range(3):

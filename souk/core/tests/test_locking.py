@@ -342,7 +342,7 @@ def test_a_locking_transaction_plans_its_prepared_statements_once(settings, user
                 )
                 plans = cursor.fetchone()
         assert mode == ("force_generic_plan" if locking else "auto")
-        return plans
+        return int(plans[0]), int(plans[1])
 
     generic, custom = run_eight("locking", locking=True)
     assert custom == 0

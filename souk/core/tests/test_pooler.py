@@ -81,7 +81,7 @@ def prepared_after_repeats(threshold: int | None, marker: str) -> list[tuple[int
                 "WHERE statement LIKE %s",
                 [f"%'{marker}'%"],
             )
-            return cursor.fetchall()
+            return [(int(generic), int(custom)) for generic, custom in cursor.fetchall()]
     finally:
         raw.prepare_threshold = before
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -42,7 +43,7 @@ def owner_client(client, artisan, shop):
     return client
 
 
-ROUTES = [
+ROUTES: list[tuple[str, dict[str, Any]]] = [
     ("studio:inventory", {}),
     ("studio:purchases", {}),
     ("studio:products", {}),
