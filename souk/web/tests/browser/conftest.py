@@ -2,7 +2,8 @@
 (pytest-django's, in this process, on the test database), with a real Celery worker process
 (its own Redis broker) doing what requests hand off, as in production.
 
-- `page` fails its test on any console error or uncaught page error;
+- `page` fails its test on any console error, uncaught page error or request that leaves this
+  machine;
 - `shot(page, name)` saves a screenshot at desktop and phone (390 px) width into
   var/screenshots/ (kept as test artifacts);
 - `worker` starts the Celery worker (tests that need emails, notifications or analytics).
@@ -17,6 +18,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -54,9 +56,9 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
     return {**browser_context_args, "viewport": DESKTOP, "locale": "en-US"}
 
 
-@pytest.fixture
-def page(page, request) -> Iterator[Any]:
-    """The page, failing the test on any console error or uncaught error in the page."""
+def watch(page: Any) -> list[str]:
+    """What goes wrong in the page from now on: console errors, uncaught errors, and requests
+    to any host but this machine (every page works offline: no CDN, no map tiles, no fonts)."""
     errors: list[str] = []
     page.on(
         "console",
@@ -67,6 +69,22 @@ def page(page, request) -> Iterator[Any]:
         ),
     )
     page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+    page.on(
+        "request",
+        lambda request: (
+            None
+            if request.url.startswith(("data:", "blob:"))
+            or urlsplit(request.url).hostname in {"127.0.0.1", "localhost"}
+            else errors.append(f"request off this machine: {request.url}")
+        ),
+    )
+    return errors
+
+
+@pytest.fixture
+def page(page, request) -> Iterator[Any]:
+    """The page, failing the test on anything `watch` sees."""
+    errors = watch(page)
     page.set_default_timeout(10_000)
     yield page
     assert not errors, f"errors in the browser during {request.node.name}: {errors}"
