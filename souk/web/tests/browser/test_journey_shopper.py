@@ -139,6 +139,7 @@ def test_from_the_map_to_a_paid_order(page, live_server, shot, settings, worker,
     expect(page).to_have_url(re.compile(r"/cart/$"))
     expect(page.locator(".cart-shop")).to_have_count(2)
     expect(page.get_by_test_id("total")).to_have_text("165.00 USD")
+    expect(page.locator(".cart-line", has_text="Painted Tagine")).to_contain_text("Large")
     assert_header_search_in_one_row(page)
     shot(page, "journey-cart")
 
