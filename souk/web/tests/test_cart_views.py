@@ -138,6 +138,24 @@ def test_cart_groups_lines_by_shop_with_totals(signed_in, customer, two_shops):
     assert "95.50 USD" in body  # 2 x 20.00 + 55.50
 
 
+def test_a_line_names_the_chosen_variant(signed_in, customer, product_factory, shop, category):
+    tagine = product_factory(
+        shop=shop,
+        category=category,
+        name="Tagine",
+        variants=[
+            {"price": "30.00", "quantity": 4, "attributes": {"size": "Small"}},
+            {"price": "45.00", "quantity": 6, "attributes": {"size": "Large", "glaze": "Blue"}},
+        ],
+    )
+    cart_item_add(user=customer, variant=tagine.variants.get(position=1), quantity=1)
+
+    body = signed_in.get(reverse("shop:cart")).content.decode()
+
+    assert '<span class="variant-options">Large, Blue</span>' in body
+    assert "Small" not in body
+
+
 def test_quantity_update_by_htmx_answers_the_cart(signed_in, customer, two_shops):
     item = cart_item_add(user=customer, variant=two_shops[0], quantity=1)
 

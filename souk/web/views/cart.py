@@ -18,6 +18,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from souk.accounts.selectors import address_list
 from souk.accounts.services.addresses import address_create
+from souk.catalog.models import Variant
 from souk.core.exceptions import DomainError
 from souk.inventory.services.stock import InsufficientStock
 from souk.orders.api.serializers import (
@@ -49,7 +50,15 @@ ADDRESS_FIELDS = (
 def _by_shop(view: CartView) -> list[dict[str, Any]]:
     """The cart's lines grouped by shop, in the order the shops first appear."""
     groups: dict[int, dict[str, Any]] = {}
+    # The chosen options of each line's variant ("Large, Blue"), as the order's line names them.
+    attributes = dict(
+        Variant.objects.filter(pk__in=[row["variant"] for row in view.items]).values_list(
+            "pk", "attributes"
+        )
+    )
     for row in view.items:
+        values = (attributes.get(row["variant"]) or {}).values()
+        row = {**row, "options": ", ".join(str(value) for value in values)}
         group = groups.setdefault(
             row["shop"]["id"], {"shop": row["shop"], "items": [], "subtotal": 0}
         )
