@@ -9,6 +9,13 @@
   let map = null;
   let layer = null;
 
+  // Leaflet puts a string tooltip in as HTML: names typed by artisans go in as text.
+  const text = (value) => {
+    const node = document.createElement("span");
+    node.textContent = value;
+    return node;
+  };
+
   const readPoints = () => {
     const script = document.getElementById("map-points");
     if (!script) return [];
@@ -68,7 +75,7 @@
         fillColor: COLOURS[point.kind] || COLOURS.product,
       })
         .bindPopup(popup(point, labels))
-        .bindTooltip(point.name)
+        .bindTooltip(text(point.name))
         .addTo(layer);
     });
     const bounds = layer.getBounds();

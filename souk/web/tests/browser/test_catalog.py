@@ -204,3 +204,23 @@ def test_a_customer_who_received_it_writes_a_review(page, live_server, shot, cat
     expect(page.locator(".review-list")).to_contain_text("Lovely glaze")
     expect(page.locator("form.review-form")).to_have_count(0)
     shot(page, "catalog-product-reviewed")
+
+
+def test_a_name_with_markup_is_shown_as_text_on_the_map(page, live_server, shop_factory, artisan):
+    """Shop and product names are the artisans' text: a marker's tooltip shows them as text,
+    never as markup the page would run."""
+    shop = shop_factory(
+        owner=artisan,
+        name='<img id="injected" src="x" onerror="window.injected = 1">',
+        location=at("London", 1),
+        address="1 Potters Lane",
+    )
+
+    page.goto(f"{live_server.url}/shops/{shop.pk}/")
+    marker = page.locator("path.leaflet-interactive").first
+    marker.hover()
+
+    tooltip = page.locator(".leaflet-tooltip")
+    expect(tooltip).to_contain_text('<img id="injected"')
+    assert page.locator("#injected").count() == 0
+    assert page.evaluate("window.injected === undefined")
