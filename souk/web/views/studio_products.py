@@ -64,15 +64,25 @@ def products(request: HttpRequest) -> HttpResponse:
 
 def _form_from_post(request: HttpRequest) -> dict[str, Any]:
     post = request.POST
+    shown = post.getlist("v-shown")
     rows = [
-        {"id": vid, "sku": sku, "price": price, "quantity": quantity, "attributes": attrs}
-        for vid, sku, price, quantity, attrs in zip(
-            post.getlist("v-id"),
-            post.getlist("v-sku"),
-            post.getlist("v-price"),
-            post.getlist("v-quantity"),
-            post.getlist("v-attributes"),
-            strict=False,
+        {
+            "id": vid,
+            "sku": sku,
+            "price": price,
+            "quantity": quantity,
+            "attributes": attrs,
+            "shown": shown[index] if index < len(shown) else "",
+        }
+        for index, (vid, sku, price, quantity, attrs) in enumerate(
+            zip(
+                post.getlist("v-id"),
+                post.getlist("v-sku"),
+                post.getlist("v-price"),
+                post.getlist("v-quantity"),
+                post.getlist("v-attributes"),
+                strict=False,
+            )
         )
     ]
     return {
@@ -96,6 +106,7 @@ def _form_from_product(product: Product) -> dict[str, Any]:
                 "sku": v.sku,
                 "price": str(v.price),
                 "quantity": str(v.quantity),
+                "shown": str(v.quantity),
                 "attributes": format_attributes(v.attributes, "; "),
             }
             for v in product.variants.all()
@@ -179,6 +190,19 @@ def product_new(request: HttpRequest) -> HttpResponse:
     return redirect("studio:product-edit", pk=product.pk)
 
 
+def _stock_as_change(data: dict[str, Any], row: dict[str, Any], variant: Variant) -> None:
+    """The stock field shows the stock when the editor was opened; sales may have moved it
+    since. An untouched field changes nothing, and an edited one moves today's stock by the
+    difference typed, instead of writing back the number the page showed."""
+    typed, shown = str(row.get("quantity", "")), str(row.get("shown", ""))
+    if not (typed.isdigit() and shown.isdigit()):
+        return
+    if typed == shown:
+        data.pop("quantity", None)
+    else:
+        data["quantity"] = str(variant.quantity + int(typed) - int(shown))
+
+
 def _update(request: HttpRequest, product: Product, form: dict[str, Any]) -> None:
     """Apply the editor's form: product fields, then each variant row (changed, added,
     removed). Raises Refused with every error found; the caller's transaction rolls back."""
@@ -199,6 +223,8 @@ def _update(request: HttpRequest, product: Product, form: dict[str, Any]) -> Non
     for row in form["variants"]:
         variant = existing.get(row.get("id") or "")
         data = _variant_data(row)
+        if variant is not None:
+            _stock_as_change(data, row, variant)
         serializer = (
             VariantUpdateSerializer(data=data, partial=True)
             if variant
@@ -227,7 +253,7 @@ def _update(request: HttpRequest, product: Product, form: dict[str, Any]) -> Non
             if variant is None:
                 product_services.variant_create(actor=actor, product=product, data=data)  # type: ignore[arg-type]
                 continue
-            if data.get("quantity") == variant.quantity:
+            if "quantity" in data and data["quantity"] == variant.quantity:
                 data.pop("quantity")
             product_services.variant_update(
                 actor=actor,  # type: ignore[arg-type]
@@ -286,7 +312,12 @@ def product_images(request: HttpRequest, pk: int) -> HttpResponse:
     product = _product(request, pk)
     actor = request.user
     if request.POST.get("delete"):
-        image = ProductImage.objects.filter(product=product, pk=request.POST["delete"]).first()
+        wanted = request.POST["delete"]
+        image = (
+            ProductImage.objects.filter(product=product, pk=int(wanted)).first()
+            if wanted.isdigit() and len(wanted) < 19
+            else None
+        )
         if image is None:
             return _gallery(request, product, error=_("No such photo."))
         image_services.image_delete(actor=actor, image=image)  # type: ignore[arg-type]
