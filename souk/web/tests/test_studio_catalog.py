@@ -401,3 +401,70 @@ def test_another_shops_variant_is_refused_in_purchases_and_adjustments(
     variant.refresh_from_db()
     assert variant.quantity == 5
     assert not Purchase.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        pytest.param("4", 2, id="untouched-keeps-todays-stock"),
+        pytest.param("7", 5, id="edit-is-a-change"),
+    ],
+)
+def test_a_sale_while_the_editor_is_open_is_not_undone(
+    owner_client, shop, category, typed, expected
+):
+    owner_client.post("/studio/products/new/", _product_post(category))
+    product = Product.objects.get(shop=shop)
+    small = product.variants.get(sku="BOWL-S")
+    assert small.quantity == 4  # what the editor shows
+    Variant.objects.filter(pk=small.pk).update(quantity=2)  # two sold meanwhile
+
+    response = owner_client.post(
+        f"/studio/products/{product.pk}/",
+        {
+            "name": "Tea Bowl (renamed)",
+            "category": str(category.pk),
+            "description": "",
+            "attributes": "",
+            "v-id": [str(small.pk)],
+            "v-shown": ["4"],
+            "v-sku": ["BOWL-S"],
+            "v-price": ["18.00"],
+            "v-quantity": [typed],
+            "v-attributes": ["size: S"],
+        },
+    )
+
+    assert response.status_code == 302
+    small.refresh_from_db()
+    assert small.quantity == expected
+
+
+def test_a_page_number_beyond_bigint_shows_a_page_not_a_500(owner_client, product):
+    response = owner_client.get("/studio/inventory/", {"page": "9" * 20})
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("wanted", ["abc", "-1", "9" * 30])
+def test_removing_a_photo_by_a_bad_id_is_a_message_not_a_500(owner_client, product, wanted):
+    response = owner_client.post(f"/studio/products/{product.pk}/images/", {"delete": wanted})
+
+    assert response.status_code in {200, 302}
+    assert ProductImage.objects.filter(product=product).count() == 0
+
+
+def test_any_variant_of_the_shop_can_be_adjusted(owner_client, product, monkeypatch):
+    """Ownership is the variant's shop, not a place in the form's first rows of choices."""
+    from souk.web.views import studio_catalog
+
+    monkeypatch.setattr(studio_catalog, "_variant_choices", lambda shop: [])
+    variant = product.variants.get()
+
+    response = owner_client.post(
+        "/studio/adjust/", {"variant": str(variant.pk), "delta": "1", "note": "found one"}
+    )
+
+    assert response.status_code == 302
+    variant.refresh_from_db()
+    assert variant.quantity == 6

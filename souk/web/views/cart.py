@@ -154,7 +154,7 @@ def cart_item(request: HttpRequest, pk: int) -> HttpResponse:
     except InsufficientStock as exc:
         line = cart_services.cart_item_get(user=user, item_id=pk)
         error = _("Not enough stock of %(name)s: only %(available)s available.") % {
-            "name": line.variant.product.name,
+            "name": line.variant.product.name if line is not None else _("this item"),
             "available": exc.shortages[0]["available"],
         }
     except INPUT_ERRORS as exc:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from souk.catalog.models import Variant
 from souk.core.exceptions import DomainError, NotFound
 from souk.inventory import selectors
 from souk.inventory.api.serializers import AdjustmentSerializer, PurchaseCreateSerializer
@@ -33,11 +34,15 @@ def _alerts(shop: Shop) -> list[dict[str, Any]]:
     return rows
 
 
+# Deeper pages are not offered (a page number beyond it shows the last one it allows).
+MAX_INVENTORY_PAGE = 1_000
+
+
 @studio_view
 def inventory(request: HttpRequest) -> HttpResponse:
     shop: Shop = request.studio_shop  # type: ignore[attr-defined]
     try:
-        page = max(1, int(request.GET.get("page", "1")))
+        page = min(max(1, int(request.GET.get("page", "1"))), MAX_INVENTORY_PAGE)
     except ValueError:
         page = 1
     found = selectors.shop_inventory(
@@ -170,8 +175,8 @@ def adjust(request: HttpRequest) -> HttpResponse:
     errors: dict[str, Any]
     if data.is_valid():
         valid = data.validated_data
-        owned = {row["variant"] for row in _variant_choices(shop)}
-        if valid["variant"] not in owned:
+        owned = Variant.objects.filter(pk=valid["variant"], shop=shop).exists()
+        if not owned:
             errors = {"variant": [_("Choose a variant of this shop.")]}
         else:
             try:
