@@ -151,7 +151,11 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
 DATABASES["default"]["OPTIONS"]["server_side_binding"] = env.bool(
     "DB_SERVER_SIDE_BINDING", default=True
 )
-DATABASES["default"]["OPTIONS"]["prepare_threshold"] = env.int("DB_PREPARE_THRESHOLD", default=2)
+# DB_PREPARE_THRESHOLD empty: nothing is prepared.
+_prepare_threshold = env.str("DB_PREPARE_THRESHOLD", default="2")
+DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
+    int(_prepare_threshold) if _prepare_threshold.strip() else None
+)
 # The lock_timeout every connection opens with: a lock plan sets its own (SET LOCAL, once per
 # transaction) only where DB_LOCK_TIMEOUT_MS differs from it. None (a pooler that does not pass
 # connection options on) makes every locking transaction set it.
@@ -164,7 +168,7 @@ DB_SESSION_LOCK_TIMEOUT_MS: int | None = DB_LOCK_TIMEOUT_MS
 # (PgBouncer refuses it: set jit, max_parallel_workers_per_gather and random_page_cost on the
 # server side instead, e.g. PgBouncer's connect_query or ALTER ROLE ... SET; see
 # docs/operations.md), and every locking transaction sets its own lock_timeout (SET LOCAL, see
-# souk.core.locks). Statements are already never prepared on the server (above), and Souk sets
+# souk.core.locks). Nothing is prepared on the server either (below), and Souk sets
 # no statement_timeout.
 DB_TRANSACTION_POOLER = env.bool("DB_TRANSACTION_POOLER", default=False)
 if DB_TRANSACTION_POOLER:

@@ -13,7 +13,8 @@ ALL) and starts counting again. PostgreSQL keeps prepared
 statements through a rollback (they belong to the session, not the transaction) and replans
 them itself when a table they use changes, so the purchase path, where a refused order (not
 enough stock) is a rollback, lost its prepared statements on every refusal: half of its
-statements were planned afresh in the orders benchmark. Here a rollback is only a rollback.
+statements were planned afresh in the orders benchmark. Here a rollback is only a rollback,
+unless a database error came first (a statement may have gone stale: then psycopg's rollback).
 (A savepoint rolled back still clears them, as psycopg reads the statement's result; the
 purchase path takes no savepoints.)
 Behind a transaction pooler nothing is prepared, and psycopg's own rollback runs.
@@ -50,6 +51,15 @@ class DatabaseWrapper(PostGISDatabaseWrapper):
     def _keeps_prepared(self) -> bool:
         return self.connection is not None and self.connection.prepare_threshold is not None
 
+    def close_if_unusable_or_obsolete(self) -> None:
+        """Between requests: a connection that saw a database error outside a transaction
+        (where no rollback clears the prepared statements) is closed, so a stale one is not
+        used again; Django would keep it while `SELECT 1` works."""
+        if self.connection is not None and self.errors_occurred and self._keeps_prepared():
+            self.close()
+            return
+        super().close_if_unusable_or_obsolete()
+
     def _command(self, command: bytes) -> None:
         """Run a transaction command as psycopg's rollback() does, without its DEALLOCATE ALL
         (psycopg's connection lock, its wait loop and its error handling)."""
@@ -58,7 +68,10 @@ class DatabaseWrapper(PostGISDatabaseWrapper):
             raw.wait(raw._exec_command(command))
 
     def _rollback(self) -> None:
-        if not self._keeps_prepared():
+        if not self._keeps_prepared() or self.errors_occurred:
+            # After a database error (one may be a prepared statement gone stale: a migration
+            # changed a table it reads, "cached plan must not change result type") psycopg's
+            # own rollback deallocates them all and they are prepared afresh.
             return super()._rollback()  # type: ignore[misc,no-any-return]
         with debug_transaction(self, "ROLLBACK"), self.wrap_database_errors:
             if self.connection.pgconn.transaction_status != pq.TransactionStatus.IDLE:

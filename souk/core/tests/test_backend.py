@@ -105,3 +105,44 @@ def test_a_failed_statement_rolls_back_and_the_connection_goes_on(customer):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_gone_stale_after_a_migration_is_prepared_again(customer):
+    """Another process changes a column a prepared statement returns (a migration while the
+    web workers run): PostgreSQL refuses the stale statement once, the rollback after that
+    error deallocates the prepared statements, and the next run prepares it afresh."""
+    import psycopg
+    from django.db import NotSupportedError
+
+    table = "souk_test_stale_plan"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, name varchar(10))")
+        cursor.execute(f"INSERT INTO {table} VALUES (1, 'bowl')")  # noqa: S608
+    try:
+        sql = f"SELECT id, name FROM {table} WHERE id = %s"  # noqa: S608 - a fixed name
+        with connection.cursor() as cursor:
+            for _ in range(3):
+                cursor.execute(sql, [1])  # prepared from the second run on
+        settings = connection.settings_dict
+        with psycopg.connect(
+            host=settings["HOST"],
+            port=settings["PORT"] or 5432,
+            dbname=settings["NAME"],
+            user=settings["USER"],
+            password=settings["PASSWORD"],
+            autocommit=True,
+        ) as other:
+            other.execute(f"ALTER TABLE {table} ALTER COLUMN name TYPE varchar(20)")
+
+        def run() -> tuple[Any, ...]:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, [1])
+                return tuple(cursor.fetchone())
+
+        with pytest.raises(NotSupportedError, match="cached plan"):
+            run()
+        assert run() == (1, "bowl")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")

@@ -215,3 +215,9 @@ def test_the_scan_finds_each_kind_of_session_state(tmp_path):
         (8, "prepare=True"),
         (9, "session SET"),
     ]
+
+
+def test_an_empty_prepare_threshold_prepares_nothing(monkeypatch):
+    conf = base_settings(monkeypatch, DB_PREPARE_THRESHOLD="")
+
+    assert conf["DATABASES"]["default"]["OPTIONS"]["prepare_threshold"] is None
