@@ -1,5 +1,7 @@
 """The studio's pages act for one shop at a time: the signed-in member's shop chosen in the
-session (`?shop=<id>` switches), else the first they belong to. Views get it from
+session (`?shop=<id>` switches), else the first they belong to; a change posted from a page
+names the shop that page showed (`studio_shop`, added to its forms by studio-shop.js), which
+wins over the session. Views get it from
 `studio_shop(request)`, which refuses (404) anyone who is not a member."""
 
 from __future__ import annotations
@@ -25,6 +27,13 @@ def studio_shop(request: HttpRequest) -> Shop:
     shops = studio_shops(request)
     if not shops:
         raise Http404("You are not a member of any shop.")
+    posted = request.POST.get("studio_shop") if request.method == "POST" else None
+    if posted:
+        # A change is for the shop its page showed, whatever the session holds now.
+        chosen = next((shop for shop in shops if str(shop.pk) == posted), None)
+        if chosen is None:
+            raise Http404("You are not a member of this shop.")
+        return chosen
     wanted = request.GET.get("shop") or request.session.get(SESSION_KEY)
     chosen = next((shop for shop in shops if str(shop.pk) == str(wanted)), shops[0])
     request.session[SESSION_KEY] = chosen.pk

@@ -48,3 +48,27 @@ def test_the_favicon_redirects_to_the_static_icon(client):
 
     assert response.status_code == 301
     assert response["Location"].endswith("web/favicon.svg")
+
+
+def post_for(user, **data):
+    request = RequestFactory().post("/studio/shop/", data)
+    request.user = user
+    request.session = {}
+    return request
+
+
+def test_a_change_is_for_the_shop_its_page_showed(artisan, shop_factory):
+    shown = shop_factory(owner=artisan, name="A shop")
+    switched = shop_factory(owner=artisan, name="B shop")
+    request = post_for(artisan, studio_shop=str(shown.pk))
+    request.session[SESSION_KEY] = switched.pk  # another tab switched meanwhile
+
+    assert studio_shop(request) == shown
+
+
+def test_a_change_posted_for_someone_elses_shop_is_refused(artisan, user_factory, shop_factory):
+    shop_factory(owner=artisan)
+    theirs = shop_factory(owner=user_factory(role="artisan"))
+
+    with pytest.raises(Http404):
+        studio_shop(post_for(artisan, studio_shop=str(theirs.pk)))
