@@ -129,7 +129,7 @@ DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5000)
 # plan, souk.core.locks, sets it for the transaction): once for the connection (a generic
 # plan) instead of afresh for each execution's values. Those statements find rows by key, where
 # the generic plan is the plan; PostgreSQL's `auto` planned the variant lock and the stock
-# update of every order afresh, about 1 ms each (pg_stat_statements, bench/orders.py). Other
+# update of every order afresh, about 1 ms and 0.2 ms (pg_stat_statements, bench/orders.py). Other
 # statements keep `auto`: a search's best plan depends on its values. Empty: locking
 # transactions keep `auto` too.
 DB_LOCKING_PLAN_CACHE_MODE = env.str("DB_LOCKING_PLAN_CACHE_MODE", default="force_generic_plan")
