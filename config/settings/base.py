@@ -126,13 +126,14 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Row locks (souk.core.locks) wait at most this long; then the request answers 503.
 DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5000)
 # How PostgreSQL plans the prepared statements (below) of a transaction that locks rows (a lock
-# plan, souk.core.locks, sets it for the transaction): once for the connection (a generic
-# plan) instead of afresh for each execution's values. Those statements find rows by key, where
-# the generic plan is the plan; PostgreSQL's `auto` planned the variant lock and the stock
-# update of every order afresh, about 1 ms and 0.2 ms (pg_stat_statements, bench/orders.py). Other
-# statements keep `auto`: a search's best plan depends on its values. Empty: locking
-# transactions keep `auto` too.
-DB_LOCKING_PLAN_CACHE_MODE = env.str("DB_LOCKING_PLAN_CACHE_MODE", default="force_generic_plan")
+# plan, souk.core.locks, sets it for the transaction, in one statement with its lock settings).
+# Empty (the default): `auto`, as for every other statement, and no statement to set it. Under
+# `auto` PostgreSQL keeps a statement's generic plan once it costs what the plans made for each
+# execution's values do; the hot locking statements (the variant lock, the stock update) take
+# one parameter per row for that (souk.inventory.locks), since a plan made for an array
+# parameter expects ten elements and lost to the custom plans every time. force_generic_plan
+# plans every statement of a locking transaction once per connection.
+DB_LOCKING_PLAN_CACHE_MODE = env.str("DB_LOCKING_PLAN_CACHE_MODE", default="")
 if DB_LOCKING_PLAN_CACHE_MODE not in {"", "auto", "force_generic_plan", "force_custom_plan"}:
     raise ImproperlyConfigured(
         "DB_LOCKING_PLAN_CACHE_MODE: auto, force_generic_plan, force_custom_plan or empty, "

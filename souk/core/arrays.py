@@ -20,6 +20,10 @@ def int_array(values: Iterable[int]) -> str:
 
 BIGINT_MAX = 2**63 - 1
 
+# Hot statements take up to this many ids as one parameter each instead of one array (see
+# `souk.inventory.locks._lock_sql`): one prepared statement per count, each planned once.
+LISTED_MAX = 32
+
 
 def id_array(values: Iterable[int]) -> str:
     """Ids to look up, as an array literal for a `::bigint[]` cast. An id beyond bigint (a

@@ -38,7 +38,7 @@ def test_by_default_connections_open_with_their_settings_and_may_use_server_curs
     assert conf["DB_SESSION_LOCK_TIMEOUT_MS"] == 4321
     assert not database.get("DISABLE_SERVER_SIDE_CURSORS")
     assert database["OPTIONS"]["prepare_threshold"] == 2  # repeated statements are prepared
-    assert conf["DB_LOCKING_PLAN_CACHE_MODE"] == "force_generic_plan"
+    assert conf["DB_LOCKING_PLAN_CACHE_MODE"] == ""  # `auto`: no statement to set it
 
 
 def test_a_plan_cache_mode_postgresql_does_not_know_is_refused(monkeypatch):

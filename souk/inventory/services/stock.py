@@ -8,6 +8,7 @@ equals the sum of its movements.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from souk.accounts.models import User
 from souk.catalog.models import Variant
-from souk.core.arrays import int_array
+from souk.core.arrays import LISTED_MAX, int_array
 from souk.core.exceptions import DomainError
 from souk.inventory.locks import LockedVariants, variants_lock
 from souk.inventory.models import StockMovement
@@ -79,7 +80,7 @@ def stock_shortages(
 _APPLY_SQL = """
 WITH changed AS (
     UPDATE catalog_variant v SET quantity = v.quantity + c.delta
-    FROM unnest(%(ids)s::bigint[], %(deltas)s::integer[]) AS c(id, delta)
+    FROM {changes} AS c(id, delta)
     WHERE v.id = c.id
     RETURNING v.id, v.shop_id, c.delta, v.quantity
 )
@@ -90,6 +91,30 @@ FROM changed
 ORDER BY id
 RETURNING id, variant_id
 """
+
+
+@functools.cache
+def _apply_sql(count: int) -> str:
+    """The statement for `count` changes, each in parameters of its own (0: two arrays), so
+    that PostgreSQL keeps its generic plan, as for the variant lock
+    (`souk.inventory.locks._lock_sql`)."""
+    if not count:
+        return _APPLY_SQL.format(changes="unnest(%(ids)s::bigint[], %(deltas)s::integer[])")
+    rows = ", ".join(f"(%(i{n})s::bigint, %(d{n})s::integer)" for n in range(count))
+    return _APPLY_SQL.format(changes=f"(VALUES {rows})")
+
+
+def _apply_params(ids: list[int], net: dict[int, int]) -> tuple[str, dict[str, Any]]:
+    if len(ids) > LISTED_MAX:
+        return _apply_sql(0), {
+            "ids": int_array(ids),
+            "deltas": int_array(net[variant_id] for variant_id in ids),
+        }
+    params: dict[str, Any] = {}
+    for n, variant_id in enumerate(ids):
+        params[f"i{n}"] = str(variant_id)
+        params[f"d{n}"] = str(net[variant_id])
+    return _apply_sql(len(ids)), params
 
 
 def stock_apply(
@@ -139,12 +164,12 @@ def stock_apply(
         ids = sorted(net)
         now = timezone.now()
         reference, note = reference[:64], note[:255]
+        sql, params = _apply_params(ids, net)
         with connection.cursor() as cursor:
             cursor.execute(
-                _APPLY_SQL,
+                sql,
                 {
-                    "ids": int_array(ids),
-                    "deltas": int_array(net[variant_id] for variant_id in ids),
+                    **params,
                     "reason": reason,
                     "reference": reference,
                     "actor": actor.pk if actor is not None else None,
