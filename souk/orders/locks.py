@@ -58,6 +58,30 @@ def coupon_lock(coupon_id: int, *, deleted: bool = True) -> Coupon:
     return rows[0]
 
 
+_COUPON_FIELDS = tuple(f.attname for f in Coupon._meta.concrete_fields)
+_COUPON_COLUMNS = ", ".join(str(f.column) for f in Coupon._meta.concrete_fields)
+
+# The live coupon of a code, locked (a coupon deleted while this waited for its lock is no
+# longer live, and so not returned).
+_COUPON_BY_CODE_SQL = f"""
+SELECT {_COUPON_COLUMNS}
+FROM orders_coupon
+WHERE code = %(code)s AND deleted_at IS NULL
+ORDER BY id
+FOR NO KEY UPDATE OF orders_coupon
+"""  # noqa: S608 - column names only
+
+
+@lock_plan("orders.Coupon")
+def coupon_code_lock(code: str) -> Coupon | None:
+    """The live coupon of this (normalized) code, found and locked in one statement; None
+    if there is none."""
+    rows = lock_raw("orders.Coupon", _COUPON_BY_CODE_SQL, {"code": code})
+    if not rows:
+        return None
+    return Coupon.from_db(connection.alias, _COUPON_FIELDS, rows[0])
+
+
 @lock_plan("orders.Order")
 def orders_lock(order_ids: list[int]) -> list[Order]:
     """Several order rows (deleted or not), locked in primary-key order."""

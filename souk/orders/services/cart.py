@@ -228,6 +228,54 @@ def cart_line_add(
     return CartAdded(item=item, view=_view(user=user, cart=cart, lines=lines, coupon=coupon))
 
 
+# Empty the cart (held locked by the caller) and drop its coupon, in one statement: the lines
+# it had, with the code of the coupon it had (one row with a NULL line if it had none; the
+# statement runs after the cart's lock was taken, so it reads the cart as it is now), and an
+# id drawn for the checkout that takes them. A checkout that fails rolls all of it back.
+_TAKE_SQL = """
+WITH gone AS (
+    DELETE FROM orders_cartitem WHERE cart_id = %(cart)s RETURNING id, variant_id, quantity
+), dropped AS (
+    UPDATE orders_cart SET coupon_id = NULL, updated_at = %(now)s
+    WHERE id = %(cart)s AND coupon_id IS NOT NULL
+    RETURNING id
+), drawn AS (
+    SELECT nextval(pg_get_serial_sequence('orders_checkout', 'id')) AS id
+)
+SELECT (SELECT code FROM orders_coupon WHERE id = %(coupon)s::bigint),
+       (SELECT id FROM drawn), gone.variant_id, gone.quantity
+FROM (SELECT 1) one
+LEFT JOIN gone ON true
+ORDER BY gone.id
+"""
+
+
+@dataclass(frozen=True)
+class CartTaken:
+    """What a checkout takes from the cart: {variant id: quantity}, the code of the cart's
+    coupon (None if it had none) and the id drawn for the checkout."""
+
+    wanted: dict[int, int]
+    coupon_code: str | None
+    checkout_id: int
+
+
+def cart_take(*, cart: Cart) -> CartTaken:
+    """Empty the cart, which the caller holds locked (`cart_touch_lock`), and drop its coupon,
+    answering what it held. Inside the caller's transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _TAKE_SQL, {"cart": cart.pk, "coupon": cart.coupon_id, "now": timezone.now()}
+        )
+        rows = cursor.fetchall()
+    wanted: dict[int, int] = {}
+    for _code, _drawn, variant_id, quantity in rows:
+        if variant_id is not None:
+            wanted[variant_id] = wanted.get(variant_id, 0) + quantity
+    cart.coupon_id = None
+    return CartTaken(wanted=wanted, coupon_code=rows[0][0], checkout_id=rows[0][1])
+
+
 def cart_item_get(*, user: User, item_id: int) -> CartItem:
     item = (
         CartItem.objects.select_related("variant__product")

@@ -62,8 +62,13 @@ def subtotal(lines: Iterable[PricedLine]) -> Decimal:
     return sum((line.line_total for line in lines), ZERO)
 
 
+def coupon_code_normalize(code: str) -> str:
+    """A coupon code as stored (codes are matched without case or surrounding space)."""
+    return code.strip().upper()
+
+
 def coupon_find(code: str) -> Coupon:
-    coupon = Coupon.objects.filter(code=code.strip().upper()).first()
+    coupon = Coupon.objects.filter(code=coupon_code_normalize(code)).first()
     if coupon is None:
         raise CouponInvalid("No such coupon.")
     return coupon
