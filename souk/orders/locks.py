@@ -18,10 +18,11 @@ def cart_lock(user: User) -> Cart:
 
 
 # The user's cart, created if it has none, locked and marked changed, in one statement (the
-# update of an upsert locks the row as `cart_lock` does).
+# update of an upsert locks the row as `cart_lock` does), which also makes the transaction's
+# lock settings (`{settings}`, see `lock_raw`) before it takes the lock.
 _CART_TOUCH_SQL = """
 INSERT INTO orders_cart (user_id, created_at, updated_at)
-VALUES (%(user)s, %(now)s, %(now)s)
+SELECT %(user)s, %(now)s, %(now)s WHERE {settings}
 ON CONFLICT (user_id) DO UPDATE SET updated_at = EXCLUDED.updated_at
 RETURNING id, coupon_id, created_at
 """
@@ -32,7 +33,7 @@ def cart_touch_lock(user: User) -> Cart:
     """The user's cart (created if needed), locked, its `updated_at` set to now."""
     now = timezone.now()
     ((cart_id, coupon_id, created_at),) = lock_raw(
-        "orders.Cart", _CART_TOUCH_SQL, {"user": user.pk, "now": now}
+        "orders.Cart", _CART_TOUCH_SQL, {"user": user.pk, "now": now}, settings_inline=True
     )
     cart = Cart(id=cart_id, user=user, coupon_id=coupon_id, created_at=created_at, updated_at=now)
     cart._state.adding = False
