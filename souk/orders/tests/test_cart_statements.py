@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -287,7 +286,8 @@ def reference_view(user: Any) -> dict[str, Any]:
     )
 
     cart = Cart.objects.select_related("coupon").get(user=user)
-    rows, priced = [], []
+    rows: list[dict[str, Any]] = []
+    priced = []
     for item in cart.items.select_related("variant__product__shop").order_by("id"):
         variant = item.variant
         sellable = variant.deleted_at is None and variant.product.deleted_at is None
@@ -312,12 +312,13 @@ def reference_view(user: Any) -> dict[str, Any]:
     subtotal = sum((row["line_total"] for row in rows if row["available"]), ZERO)
     discount, coupon = ZERO, None
     if cart.coupon is not None:
-        coupon = {"code": cart.coupon.code, "valid": True, "reason": ""}
+        shown: dict[str, Any] = {"code": cart.coupon.code, "valid": True, "reason": ""}
+        coupon = shown
         try:
             applicable = coupon_applicable(cart.coupon, user=user, lines=priced, now=timezone.now())
             discount = coupon_discount(cart.coupon, sum(applicable.values(), ZERO))
         except CouponInvalid as exc:
-            coupon.update(valid=False, reason=exc.detail)
+            shown.update(valid=False, reason=exc.detail)
     view = CartView(cart, rows, subtotal, discount, subtotal - discount, coupon, "USD")
     return json.loads(dumps(cart_payload(view)))
 
@@ -572,7 +573,7 @@ def test_a_coupon_used_up_meanwhile_refuses_the_checkout_and_changes_nothing(
 
 
 @pytest.fixture
-def taken_number(monkeypatch, customer, goods) -> Iterator[str]:
+def taken_number(monkeypatch, customer, goods) -> str:
     """The next order number drawn is one an order has already; the ones after are new."""
     existing = place_order(user=customer, lines=[(goods["jug_s"], 1)]).number
     drawn = iter([existing, "SK-000000-AAAAAA", "SK-000000-BBBBBB", "SK-000000-CCCCCC"])
