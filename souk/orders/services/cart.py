@@ -149,9 +149,12 @@ ORDER BY r.id
 
 @dataclass(frozen=True)
 class CartAdded:
-    """A line just added to, and the whole cart after it."""
+    """The line just added to (its id, variant and new quantity), and the whole cart after
+    it."""
 
-    item: CartItem
+    item_id: int
+    variant_id: int
+    quantity: int
     view: CartView
 
 
@@ -162,7 +165,17 @@ def cart_item_add(
     needed). No such live variant of a live product: 400 on `field`. More than the stock (as
     read in this transaction) -> 409."""
     variant_id = variant.pk if isinstance(variant, Variant) else int(variant)
-    item = cart_line_add(user=user, variant_id=variant_id, quantity=quantity, field=field).item
+    added = cart_line_add(user=user, variant_id=variant_id, quantity=quantity, field=field)
+    cart = added.view.cart
+    item = CartItem(
+        id=added.item_id,
+        cart=cart,
+        variant_id=variant_id,
+        quantity=added.quantity,
+        updated_at=cart.updated_at,
+    )
+    item._state.adding = False
+    item._state.db = connection.alias
     if isinstance(variant, Variant):
         item.variant = variant
     return item
@@ -222,10 +235,8 @@ def cart_line_add(
             )
     lines = [row[3 : 3 + _LINE_WIDTH] for row in rows]
     coupon = rows[0][3 + _LINE_WIDTH :]
-    item = CartItem(id=item_id, cart=cart, variant_id=chosen, quantity=total, updated_at=now)
-    item._state.adding = False
-    item._state.db = connection.alias
-    return CartAdded(item=item, view=_view(user=user, cart=cart, lines=lines, coupon=coupon))
+    view = _view(user=user, cart=cart, lines=lines, coupon=coupon)
+    return CartAdded(item_id=item_id, variant_id=chosen, quantity=total, view=view)
 
 
 # Empty the cart (held locked by the caller) and drop its coupon, in one statement: the lines
