@@ -132,6 +132,19 @@ def _settings_mark() -> None:
     """Registered after commit only to mark "this transaction's settings are set"."""
 
 
+def _settings_due() -> list[str]:
+    """The settings (name, value, name, value...) the current transaction still has to make
+    (see `transaction_settings_set`); empty if none or if made already."""
+    wanted: list[str] = []
+    if settings.DB_LOCK_TIMEOUT_MS != settings.DB_SESSION_LOCK_TIMEOUT_MS:
+        wanted += ["lock_timeout", f"{int(settings.DB_LOCK_TIMEOUT_MS)}ms"]
+    if settings.DB_LOCKING_PLAN_CACHE_MODE:
+        wanted += ["plan_cache_mode", settings.DB_LOCKING_PLAN_CACHE_MODE]
+    if not wanted or any(entry[1] is _settings_mark for entry in connection.run_on_commit):
+        return []
+    return wanted
+
+
 def transaction_settings_set() -> None:
     """The settings of a transaction that locks rows, once per transaction, in one statement
     (`set_config(..., true)`, PostgreSQL's SET LOCAL): its `lock_timeout` where connections do
@@ -142,19 +155,17 @@ def transaction_settings_set() -> None:
     Whether they are set already is read from the transaction's after-commit list: Django
     empties it at commit and rollback, and drops the entries of a savepoint rolled back - just
     as PostgreSQL undoes a SET LOCAL made inside that savepoint."""
-    wanted: list[str] = []
-    if settings.DB_LOCK_TIMEOUT_MS != settings.DB_SESSION_LOCK_TIMEOUT_MS:
-        wanted += ["lock_timeout", f"{int(settings.DB_LOCK_TIMEOUT_MS)}ms"]
-    if settings.DB_LOCKING_PLAN_CACHE_MODE:
-        wanted += ["plan_cache_mode", settings.DB_LOCKING_PLAN_CACHE_MODE]
+    wanted = _settings_due()
     if not wanted:
-        return
-    if any(entry[1] is _settings_mark for entry in connection.run_on_commit):
         return
     calls = ", ".join(["set_config(%s, %s, true)"] * (len(wanted) // 2))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {calls}", wanted)  # noqa: S608 - placeholders only
     transaction.on_commit(_settings_mark, robust=True)
+
+
+# One setting made inside a locking statement (`lock_raw(..., settings_inline=True)`).
+_INLINE_SETTING = "set_config(%(lock_setting_{name})s, %(lock_setting_{value})s, true) IS NOT NULL"
 
 
 def lock_rows(
@@ -185,16 +196,36 @@ def lock_rows(
     return list(locking[:limit] if limit is not None else locking)
 
 
-def lock_raw(label: str, sql: str, params: Any) -> list[tuple[Any, ...]]:
+def lock_raw(
+    label: str, sql: str, params: dict[str, Any], *, settings_inline: bool = False
+) -> list[tuple[Any, ...]]:
     """Lock rows of the model `label` with a hand-written statement (it ends in `ORDER BY
-    <primary key> FOR NO KEY UPDATE OF <its table>`): the rows it returns. For the hot paths
-    where one statement must lock and read what several queries would. Inside a lock plan and
-    a transaction."""
+    <primary key> FOR NO KEY UPDATE OF <its table>`, or is an upsert whose update locks its
+    one row): the rows it returns. For the hot paths where one statement must lock and read
+    what several queries would. Inside a lock plan and a transaction.
+
+    With `settings_inline`, `sql` has a `{settings}` slot for a condition that the statement
+    evaluates before it takes any lock (the WHERE clause of the row an upsert writes): the
+    transaction's settings (`transaction_settings_set`), when still due, are made there by
+    `set_config(..., true)` instead of by a statement of their own. `lock_timeout` then holds
+    for this statement's own wait already; `plan_cache_mode` from the next statement on."""
     _record(label)
-    transaction_settings_set()
+    due: list[str] = []
+    if settings_inline:
+        due = _settings_due()
+        made = [
+            _INLINE_SETTING.format(name=index, value=index + 1) for index in range(0, len(due), 2)
+        ]
+        sql = sql.replace("{settings}", " AND ".join(made) or "true")
+        if due:
+            params = {**params, **{f"lock_setting_{n}": value for n, value in enumerate(due)}}
+    else:
+        transaction_settings_set()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows: list[tuple[Any, ...]] = cursor.fetchall()
+    if due:
+        transaction.on_commit(_settings_mark, robust=True)
     return rows
 
 

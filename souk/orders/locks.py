@@ -18,10 +18,11 @@ def cart_lock(user: User) -> Cart:
 
 
 # The user's cart, created if it has none, locked and marked changed, in one statement (the
-# update of an upsert locks the row as `cart_lock` does).
+# update of an upsert locks the row as `cart_lock` does), which also makes the transaction's
+# lock settings (`{settings}`, see `lock_raw`) before it takes the lock.
 _CART_TOUCH_SQL = """
 INSERT INTO orders_cart (user_id, created_at, updated_at)
-VALUES (%(user)s, %(now)s, %(now)s)
+SELECT %(user)s, %(now)s, %(now)s WHERE {settings}
 ON CONFLICT (user_id) DO UPDATE SET updated_at = EXCLUDED.updated_at
 RETURNING id, coupon_id, created_at
 """
@@ -32,7 +33,7 @@ def cart_touch_lock(user: User) -> Cart:
     """The user's cart (created if needed), locked, its `updated_at` set to now."""
     now = timezone.now()
     ((cart_id, coupon_id, created_at),) = lock_raw(
-        "orders.Cart", _CART_TOUCH_SQL, {"user": user.pk, "now": now}
+        "orders.Cart", _CART_TOUCH_SQL, {"user": user.pk, "now": now}, settings_inline=True
     )
     cart = Cart(id=cart_id, user=user, coupon_id=coupon_id, created_at=created_at, updated_at=now)
     cart._state.adding = False
@@ -56,6 +57,30 @@ def coupon_lock(coupon_id: int, *, deleted: bool = True) -> Coupon:
     if not rows:
         raise Coupon.DoesNotExist("Coupon matching query does not exist.")
     return rows[0]
+
+
+_COUPON_FIELDS = tuple(f.attname for f in Coupon._meta.concrete_fields)
+_COUPON_COLUMNS = ", ".join(str(f.column) for f in Coupon._meta.concrete_fields)
+
+# The live coupon of a code, locked (a coupon deleted while this waited for its lock is no
+# longer live, and so not returned).
+_COUPON_BY_CODE_SQL = f"""
+SELECT {_COUPON_COLUMNS}
+FROM orders_coupon
+WHERE code = %(code)s AND deleted_at IS NULL
+ORDER BY id
+FOR NO KEY UPDATE OF orders_coupon
+"""  # noqa: S608 - column names only
+
+
+@lock_plan("orders.Coupon")
+def coupon_code_lock(code: str) -> Coupon | None:
+    """The live coupon of this (normalized) code, found and locked in one statement; None
+    if there is none."""
+    rows = lock_raw("orders.Coupon", _COUPON_BY_CODE_SQL, {"code": code})
+    if not rows:
+        return None
+    return Coupon.from_db(connection.alias, _COUPON_FIELDS, rows[0])
 
 
 @lock_plan("orders.Order")

@@ -22,6 +22,7 @@ from souk.core.locks import (
     LockOrderError,
     check_order,
     lock_plan,
+    lock_raw,
     lock_rows,
 )
 from souk.core.models import IdempotencyRecord
@@ -351,3 +352,67 @@ def test_a_locking_transaction_plans_its_prepared_statements_once(settings, user
 
     generic, custom = run_eight("plain", locking=False)
     assert custom >= 5  # PostgreSQL's auto: custom plans first
+
+
+def _statements(queries: CaptureQueriesContext) -> list[str]:
+    """What was sent, less the transaction's and savepoints' own statements."""
+    control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+    return [
+        query["sql"] for query in queries.captured_queries if not query["sql"].startswith(control)
+    ]
+
+
+# An upsert that locks its one row and makes the transaction's settings, when due, in its own
+# WHERE clause (`lock_raw(..., settings_inline=True)`).
+_TOUCH_SQL = """
+INSERT INTO core_idempotencyrecord
+    (user_id, key, scope, request_hash, state, created_at, updated_at)
+SELECT %(user)s, 'touch', 'test', '', 'in_progress', now(), now() WHERE {settings}
+ON CONFLICT (user_id, scope, key) DO UPDATE SET updated_at = EXCLUDED.updated_at
+RETURNING id
+"""
+
+
+@pytest.mark.django_db(transaction=True)  # real transactions: SET LOCAL ends with each
+def test_a_statement_can_make_the_transactions_settings_itself(settings, user_factory):
+    """With `settings_inline`, the locking statement makes the settings that are due (once a
+    transaction, as a statement of their own would), and no other statement is sent."""
+    settings.DB_LOCK_TIMEOUT_MS = 1500
+    settings.DB_SESSION_LOCK_TIMEOUT_MS = None  # as behind a pooler: lock_timeout is due too
+    settings.DB_LOCKING_PLAN_CACHE_MODE = "force_generic_plan"
+    user = user_factory()
+
+    @lock_plan("accounts.User")
+    def touch() -> list[tuple[object, ...]]:
+        return lock_raw("accounts.User", _TOUCH_SQL, {"user": user.pk}, settings_inline=True)
+
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        touch()
+        touch()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('lock_timeout'), current_setting('plan_cache_mode')"
+            )
+            assert cursor.fetchone() == ("1500ms", "force_generic_plan")
+    sent = _statements(queries)
+    assert len(sent) == 3
+    assert sent[0].count("set_config") == 2  # the first statement made both settings
+    assert "set_config" not in sent[1]  # and the second none: made already
+    with connection.cursor() as cursor:  # the transaction over, the settings are gone
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        assert cursor.fetchone() != ("1500ms",)
+
+
+@pytest.mark.django_db
+def test_a_statement_with_nothing_due_makes_no_setting(settings, user_factory):
+    settings.DB_LOCKING_PLAN_CACHE_MODE = ""
+    settings.DB_SESSION_LOCK_TIMEOUT_MS = settings.DB_LOCK_TIMEOUT_MS
+    user = user_factory()
+
+    @lock_plan("accounts.User")
+    def touch() -> list[tuple[object, ...]]:
+        return lock_raw("accounts.User", _TOUCH_SQL, {"user": user.pk}, settings_inline=True)
+
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        assert len(touch()) == 1
+    assert [sql.count("set_config") for sql in _statements(queries)] == [0]

@@ -34,17 +34,17 @@ from souk.inventory.services.stock import (
     stock_apply,
     stock_shortages,
 )
-from souk.orders.locks import cart_touch_lock, coupon_lock
+from souk.orders.locks import cart_touch_lock, coupon_code_lock
 from souk.orders.metrics import orders_placed_count
 from souk.orders.models import (
     Checkout,
     Coupon,
-    CouponRedemption,
     DeliverySchedule,
     Order,
     OrderEvent,
     OrderItem,
 )
+from souk.orders.services.cart import cart_take
 from souk.orders.services.notify import order_events_announce
 from souk.orders.services.pricing import (
     ZERO,
@@ -52,9 +52,8 @@ from souk.orders.services.pricing import (
     PricedLine,
     allocate,
     coupon_applicable,
+    coupon_code_normalize,
     coupon_discount,
-    coupon_find,
-    coupon_use_take,
     subtotal,
 )
 from souk.shops.models import Shop
@@ -174,9 +173,11 @@ def _lines(locked: dict[int, Variant], wanted: dict[int, int]) -> list[PricedLin
 
 # A new order, its lines, its delivery schedule and its "placed" event, in one statement. An
 # order number drawn at the same moment by another order inserts nothing (ON CONFLICT), and
-# neither does anything that hangs off the order: the caller draws another number.
+# neither does anything that hangs off the order: the caller draws another number. The first
+# order of a checkout writes the checkout too (`_CHECKOUT_CTE`, under the id drawn for it
+# beforehand, so that another try with another number writes it once).
 _WRITE_ORDER_SQL = """
-WITH o AS (
+WITH {checkout}o AS (
     INSERT INTO orders_order
         (created_at, updated_at, number, status, payment_status, subtotal, discount, total,
          currency, shipping_address, expires_at, checkout_id, coupon_id, customer_id, shop_id)
@@ -184,7 +185,7 @@ WITH o AS (
             %(discount)s, %(total)s, %(currency)s, %(address)s::jsonb, %(expires_at)s,
             %(checkout)s, %(coupon)s, %(customer)s, %(shop)s)
     ON CONFLICT (number) DO NOTHING
-    RETURNING id
+    RETURNING id, checkout_id
 ),
 items AS (
     INSERT INTO orders_orderitem
@@ -219,6 +220,18 @@ FROM o
 """
 
 
+_CHECKOUT_CTE = """ck AS (
+    INSERT INTO orders_checkout
+        (id, created_at, updated_at, user_id, shipping_address, coupon_id, subtotal, discount,
+         total, currency, expires_at)
+    VALUES (%(checkout)s, %(now)s, %(now)s, %(customer)s, %(address)s::jsonb,
+            %(checkout_coupon)s, %(checkout_subtotal)s, %(checkout_discount)s,
+            %(checkout_total)s, %(currency)s, %(expires_at)s)
+    ON CONFLICT (id) DO NOTHING
+),
+"""
+
+
 @dataclass
 class Written:
     """An order as placed, built from what was written (nothing is read back): its lines,
@@ -242,9 +255,11 @@ def _write_order(
     expires_at: datetime,
     now: datetime,
     recorder: Recorder | None = None,
+    checkout_new: bool = False,
 ) -> Written:
-    """Write one order. With `recorder`, the statement also names the order on the request's
-    idempotency record (see `souk.core.idempotency.Recorder`)."""
+    """Write one order (and, with `checkout_new`, its `checkout`, not yet written). With
+    `recorder`, the statement also names the order (the checkout, for a checkout's order) on
+    the request's idempotency record (see `souk.core.idempotency.Recorder`)."""
     order_subtotal = subtotal(lines)
     shares = allocate(discount, {index: line.line_total for index, line in enumerate(lines)})
     names = [_line_name(line.variant.product.name, line.variant) for line in lines]
@@ -288,14 +303,26 @@ def _write_order(
         "delivery_status": DeliverySchedule.State.SCHEDULED,
         "notes": delivery.notes,
     }
-    sql = _WRITE_ORDER_SQL.format(named="", named_count="0")
+    checkout_cte = ""
+    if checkout_new and checkout is not None:
+        checkout_cte = _CHECKOUT_CTE
+        params.update(
+            checkout_coupon=checkout.coupon_id,
+            checkout_subtotal=checkout.subtotal,
+            checkout_discount=checkout.discount,
+            checkout_total=checkout.total,
+        )
+    named_id = "SELECT id FROM o" if checkout is None else "SELECT checkout_id FROM o"
+    sql = _WRITE_ORDER_SQL.format(checkout=checkout_cte, named="", named_count="0")
     with connection.cursor() as cursor:
         for _ in range(5):
             params["number"] = _order_number()
             if recorder is not None:
-                named, named_params = recorder.cte("SELECT id FROM o")
+                named, named_params = recorder.cte(named_id)
                 sql = _WRITE_ORDER_SQL.format(
-                    named=f", named AS ({named})", named_count="(SELECT count(*) FROM named)"
+                    checkout=checkout_cte,
+                    named=f", named AS ({named})",
+                    named_count="(SELECT count(*) FROM named)",
                 )
                 params.update(named_params)
             cursor.execute(sql, params)
@@ -387,18 +414,24 @@ def _place(
     as_checkout: bool,
     shop_id: int | None = None,
     recorder: Recorder | None = None,
+    checkout_id: int | None = None,
 ) -> Placement:
     """Inside a transaction (cart already locked for a checkout). The variants come either
     as `wanted` ({variant id: quantity}) or as request `lines` ({variant or product,
     quantity}, resolved once they are locked); `destination` is (address, delivery) or
-    resolves it after the lines."""
+    resolves it after the lines. A checkout is written under `checkout_id`, drawn for it
+    beforehand."""
     now = timezone.now()
     pending, resolve = (
         (destination, None) if isinstance(destination, tuple) else (None, destination)
     )
     if pending is not None:
         _check_delivery(pending[1], now)
-    coupon = coupon_lock(coupon_find(coupon_code).pk) if coupon_code else None
+    coupon = None
+    if coupon_code:
+        coupon = coupon_code_lock(coupon_code_normalize(coupon_code))
+        if coupon is None:
+            raise CouponInvalid("No such coupon.")
     if lines is not None:
         locked = variants_lock(
             [line["variant"] for line in lines if "variant" in line],
@@ -436,8 +469,13 @@ def _place(
     expires_at = now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
     placement = Placement()
     if as_checkout:
+        if checkout_id is None:
+            raise TypeError("a checkout needs its drawn id")
         total_subtotal = subtotal(priced)
-        placement.checkout = Checkout.objects.create(
+        placement.checkout = Checkout(
+            id=checkout_id,
+            created_at=now,
+            updated_at=now,
             user=user,
             shipping_address=address,
             coupon=coupon if discount > 0 else None,
@@ -447,6 +485,8 @@ def _place(
             currency=settings.CURRENCY,
             expires_at=expires_at,
         )
+        placement.checkout._state.adding = False
+        placement.checkout._state.db = connection.alias
     events = []
     for shop_key in sorted(by_shop):
         written = _write_order(
@@ -460,7 +500,8 @@ def _place(
             checkout=placement.checkout,
             expires_at=expires_at,
             now=now,
-            recorder=recorder,
+            recorder=recorder if not placement.orders else None,
+            checkout_new=not placement.orders,
         )
         stock_apply(
             changes=[StockChange(line.variant.pk, -line.quantity) for line in by_shop[shop_key]],
@@ -527,18 +568,38 @@ def _lines_resolve(lines: list[dict[str, int]], locked: LockedVariants) -> dict[
     return dict(wanted)
 
 
+# One more use of the (locked) coupon unless that would pass `max_uses`, and its redemption,
+# in one statement; no row: used up.
+_REDEEM_SQL = """
+WITH taken AS (
+    UPDATE orders_coupon SET uses = uses + 1
+    WHERE id = %(coupon)s AND (max_uses IS NULL OR uses < max_uses)
+    RETURNING id
+)
+INSERT INTO orders_couponredemption (coupon_id, user_id, checkout_id, order_id, amount, created_at)
+SELECT taken.id, %(user)s, %(checkout)s, %(order)s, %(amount)s, %(now)s FROM taken
+RETURNING id
+"""
+
+
 def _redeem(coupon: Coupon, *, user: User, placement: Placement, amount: Decimal) -> None:
-    """Count one use of the (locked) coupon; the check above and this update happen under the
-    same row lock, so the last use cannot be taken twice."""
-    if not coupon_use_take(coupon.pk):
+    """Count one use of the (locked) coupon and record the redemption; the check above and
+    this update happen under the same row lock, so the last use cannot be taken twice."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _REDEEM_SQL,
+            {
+                "coupon": coupon.pk,
+                "user": user.pk,
+                "checkout": placement.checkout.pk if placement.checkout is not None else None,
+                "order": placement.orders[0].pk if placement.checkout is None else None,
+                "amount": amount,
+                "now": timezone.now(),
+            },
+        )
+        taken = cursor.fetchone()
+    if taken is None:
         raise CouponInvalid("This coupon has been used up.")
-    CouponRedemption.objects.create(
-        coupon=coupon,
-        user=user,
-        checkout=placement.checkout,
-        order=placement.orders[0] if placement.checkout is None else None,
-        amount=amount,
-    )
 
 
 def checkout_place(
@@ -556,29 +617,26 @@ def checkout_place(
     snapshot, chosen = destination_resolve(
         user=user, address_id=address_id, address=address, delivery=delivery
     )
+    # The request's idempotency record is named by the first order's statement when it can be.
+    recorder = on_placed if isinstance(on_placed, Recorder) else None
     with transaction.atomic():
         cart = cart_touch_lock(user)
-        wanted: dict[int, int] = {}
-        for variant_id, quantity in cart.items.values_list("variant_id", "quantity"):
-            wanted[variant_id] = wanted.get(variant_id, 0) + quantity
-        if not wanted:
+        taken = cart_take(cart=cart)  # rolled back with the rest if the checkout fails
+        if not taken.wanted:
             raise ValidationError({"cart": ["Your cart is empty."]})
-        code = coupon_code or (cart.coupon.code if cart.coupon_id and cart.coupon else None)
         placement = _place(
             user=user,
-            wanted=wanted,
+            wanted=taken.wanted,
             destination=(snapshot, chosen),
-            coupon_code=code,
+            coupon_code=coupon_code or taken.coupon_code,
             as_checkout=True,
+            recorder=recorder,
+            checkout_id=taken.checkout_id,
         )
-        cart.items.all().delete()
-        if cart.coupon_id:
-            cart.coupon = None
-            cart.save(update_fields=["coupon", "updated_at"])
         if placement.checkout is None:  # as_checkout=True always creates one
             raise RuntimeError("checkout was not created")
         orders_placed_count(flow="checkout", orders=len(placement.orders))
-        if on_placed is not None:
+        if on_placed is not None and recorder is None:
             on_placed(placement.checkout)
     return placement.checkout
 

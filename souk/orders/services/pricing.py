@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Protocol
 
 from django.db.models import F, Q
 
@@ -27,6 +28,16 @@ class CouponInvalid(DomainError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason, errors={"coupon": [reason]})
+
+
+class Priced(Protocol):
+    """What a coupon looks at in a line: its shop and its total."""
+
+    @property
+    def shop_id(self) -> int: ...
+
+    @property
+    def line_total(self) -> Decimal: ...
 
 
 @dataclass(frozen=True)
@@ -51,8 +62,13 @@ def subtotal(lines: Iterable[PricedLine]) -> Decimal:
     return sum((line.line_total for line in lines), ZERO)
 
 
+def coupon_code_normalize(code: str) -> str:
+    """A coupon code as stored (codes are matched without case or surrounding space)."""
+    return code.strip().upper()
+
+
 def coupon_find(code: str) -> Coupon:
-    coupon = Coupon.objects.filter(code=code.strip().upper()).first()
+    coupon = Coupon.objects.filter(code=coupon_code_normalize(code)).first()
     if coupon is None:
         raise CouponInvalid("No such coupon.")
     return coupon
@@ -75,9 +91,16 @@ def customer_uses(coupon: Coupon, user: User) -> int:
 
 
 def coupon_applicable(
-    coupon: Coupon, *, user: User, lines: list[PricedLine], now: datetime
+    coupon: Coupon,
+    *,
+    user: User,
+    lines: Sequence[Priced],
+    now: datetime,
+    customer_used: int | None = None,
 ) -> dict[int, Decimal]:
-    """Per shop, the subtotal the coupon applies to; raises CouponInvalid with the reason."""
+    """Per shop, the subtotal the coupon applies to; raises CouponInvalid with the reason.
+    `customer_used`: the user's unreleased uses of the coupon, when the caller read them
+    already (else they are counted here if the coupon limits them)."""
     if coupon.deleted_at is not None:
         raise CouponInvalid("No such coupon.")
     if coupon.starts_at and now < coupon.starts_at:
@@ -87,7 +110,8 @@ def coupon_applicable(
     if coupon.max_uses is not None and coupon.uses >= coupon.max_uses:
         raise CouponInvalid("This coupon has been used up.")
     if coupon.max_uses_per_customer is not None and (
-        customer_uses(coupon, user) >= coupon.max_uses_per_customer
+        (customer_used if customer_used is not None else customer_uses(coupon, user))
+        >= coupon.max_uses_per_customer
     ):
         raise CouponInvalid("You have used this coupon as often as it allows.")
     per_shop: dict[int, Decimal] = defaultdict(lambda: ZERO)

@@ -1,6 +1,7 @@
 """The purchase path's round trips to PostgreSQL, counted as a production request makes them
-(autocommit, real transactions): a direct order is at most 10 statements, BEGIN and COMMIT
-included, and an Idempotency-Key adds at most 2."""
+(autocommit, real transactions): a direct order is at most 9 statements, BEGIN and COMMIT
+included (11 with a coupon: its lock, and its use with its redemption), and an
+Idempotency-Key adds at most 2. The cart and checkout are counted in test_cart_statements.py."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from souk.orders.tests.factories import ensure_address
+from souk.orders.tests.factories import ensure_address, make_coupon
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("threads")]
 ORDERS = "/api/orders/"
@@ -68,15 +69,29 @@ def buyer(client_for, customer, shop, product_factory, category):
     return client, body
 
 
-def test_a_direct_order_is_at_most_ten_round_trips(buyer):
+def test_a_direct_order_is_at_most_nine_round_trips(buyer):
     client, body = buyer
 
     with round_trips() as counts:
         response = client.post(ORDERS, body, format="json")
 
     assert response.status_code == 201, response.content
-    assert total(counts) <= 10, counts["statements"]
+    assert total(counts) <= 9, counts["statements"]
     assert counts["transactions"] == 1, counts
+
+
+def test_a_coupon_adds_at_most_two_to_a_direct_order(buyer):
+    """The coupon found and locked in one statement, and its use counted with its
+    redemption in another."""
+    client, body = buyer
+    make_coupon(code="TENOFF")
+
+    with round_trips() as counts:
+        response = client.post(ORDERS, {**body, "coupon": "TENOFF"}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["discount"] != "0.00"
+    assert total(counts) <= 11, counts["statements"]
 
 
 def test_an_idempotency_key_adds_at_most_two(buyer):

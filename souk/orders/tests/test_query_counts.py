@@ -135,4 +135,4 @@ def test_cart_with_many_lines_does_not_grow(
     large = queries(client, "/api/cart/", 20)
 
     assert small == large
-    assert large <= 8
+    assert large == 1  # the cart, its lines and its coupon in one statement

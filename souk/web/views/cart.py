@@ -104,17 +104,11 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     try:
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if values.get("variant") is not None:
-            variant: Any = values["variant"]
-            field = "variant"
-        else:
-            variant = cart_services.product_variant(product_id=values["product"])
-            field = "product"
-        cart_services.cart_item_add(
+        cart_services.cart_line_add(
             user=request.user,  # type: ignore[arg-type]
-            variant=variant,
             quantity=values["quantity"],
-            field=field,
+            variant_id=values.get("variant"),
+            product_id=values.get("product"),
         )
     except InsufficientStock as exc:
         message = _("Not enough stock for that quantity: %(available)s available.") % {

@@ -8,7 +8,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from souk.accounts.api.auth import request_user
-from souk.catalog.models import Variant
 from souk.orders.api import plain
 from souk.orders.api import serializers as s
 from souk.orders.api.payloads import cart_payload
@@ -58,16 +57,13 @@ class CartItemsView(GenericAPIView):
             data = s.CartItemAddSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             values = data.validated_data
-        if values.get("variant") is not None:
-            variant: Variant | int = values["variant"]
-            field = "variant"
-        else:
-            variant = cart_services.product_variant(product_id=values["product"])
-            field = "product"
-        item = cart_services.cart_item_add(
-            user=request_user(request), variant=variant, quantity=values["quantity"], field=field
+        added = cart_services.cart_line_add(
+            user=request_user(request),
+            quantity=values["quantity"],
+            variant_id=values.get("variant"),
+            product_id=values.get("product"),
         )
-        response = _cart_response(request, item.cart)
+        response = Response(cart_payload(added.view))
         response.status_code = status.HTTP_201_CREATED
         return response
 
