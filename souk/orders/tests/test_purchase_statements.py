@@ -1,6 +1,6 @@
 """The purchase path's round trips to PostgreSQL, counted as a production request makes them
-(autocommit, real transactions): a direct order is at most 10 statements, BEGIN and COMMIT
-included, and an Idempotency-Key adds at most 2."""
+(autocommit, real transactions): a direct order is at most 8 statements and a checkout of a
+one-line cart at most 12, BEGIN and COMMIT included, and an Idempotency-Key adds at most 2."""
 
 from __future__ import annotations
 
@@ -68,14 +68,26 @@ def buyer(client_for, customer, shop, product_factory, category):
     return client, body
 
 
-def test_a_direct_order_is_at_most_ten_round_trips(buyer):
+def test_a_direct_order_is_at_most_eight_round_trips(buyer):
     client, body = buyer
 
     with round_trips() as counts:
         response = client.post(ORDERS, body, format="json")
 
     assert response.status_code == 201, response.content
-    assert total(counts) <= 10, counts["statements"]
+    assert total(counts) <= 8, counts["statements"]
+    assert counts["transactions"] == 1, counts
+
+
+def test_a_checkout_is_at_most_twelve_round_trips(buyer):
+    client, body = buyer
+    client.post("/api/cart/items/", {"variant": body["items"][0]["variant"]}, format="json")
+
+    with round_trips() as counts:
+        response = client.post("/api/checkout/", {}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert total(counts) <= 12, counts["statements"]
     assert counts["transactions"] == 1, counts
 
 
