@@ -9,9 +9,7 @@ delivers what the kick missed)."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,13 +17,11 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from souk.catalog.models import Review
-from souk.core.arrays import id_array
 from souk.core.renderers import dumps
 from souk.inventory.models import InventoryAlert
 from souk.notifications.models import (
     DEFAULT_CHANNELS,
     ORDER_KINDS,
-    Channel,
     Kind,
 )
 from souk.notifications.services.dispatch import dispatch_on_commit
@@ -48,149 +44,134 @@ ORDER_EVENTS: dict[str, tuple[Kind, bool, bool]] = {
 LOW_STOCK_LINES = 10
 
 
-@dataclass(frozen=True)
-class Recipient:
-    """A user as the write path needs them: where they can be reached and what they chose."""
-
-    user_id: int
-    email: str
-    phone: str
-    choices: dict[str, dict[str, bool]]
-
-    def wants(self, kind: str, channel: str) -> bool:
-        if channel == Channel.IN_APP and kind in ORDER_KINDS:
-            return True  # cannot be switched off
-        channels = self.choices.get(kind) if isinstance(self.choices, dict) else None
-        chosen = channels.get(channel) if isinstance(channels, dict) else None
-        if not isinstance(chosen, bool):  # not chosen (or not a choice): the default
-            chosen = DEFAULT_CHANNELS[Channel(channel)]
-        if not chosen:
-            return False
-        if channel == Channel.EMAIL:
-            return bool(self.email)
-        if channel == Channel.SMS:
-            return bool(self.phone)
-        return True
-
-
-# The people to tell, with their preferences, in one statement: the given users (source -1),
-# the current members of the given shops (source: the shop's id; a removed member's
-# membership is soft-deleted and tells nothing) and, when asked, the platform admins
-# (source 0). Inactive accounts are left out.
-_PEOPLE_SQL = """
-SELECT s.source, u.id, u.email, u.phone, p.choices
-FROM (
-    SELECT -1 AS source, id AS user_id FROM accounts_user WHERE id = ANY(%(users)s::bigint[])
+# The notifications and outbox messages of one change, in one statement. Each entry is one
+# thing to tell one audience (its kind, title, body, notification data and message data), and
+# names its people: `user` (for an order, its buyer), the current members of `shop` (a removed
+# member's membership is soft-deleted and tells nothing) and, with `admins`, the platform
+# admins who are not among those members. Inactive accounts are left out. Each person gets the
+# channels they chose for the entry's kind (a choice that is not a JSON boolean is the default;
+# the in-app notification of an order kind, `locked`, cannot be switched off), email only with
+# an email address and SMS only with a phone number. Rows are written in entry order, then the
+# user, the members and the admins, each by email; a person's email message before their SMS.
+# Returned: who got an in-app notification, and whether any message was written.
+_RECORD_SQL = """
+WITH entry AS (
+    SELECT *
+    FROM ROWS FROM (
+        jsonb_to_recordset(%(entries)s::jsonb)
+            AS (user_id bigint, shop bigint, admins boolean, kind text, locked boolean,
+                title text, body text, data jsonb, message jsonb)
+    ) WITH ORDINALITY AS e(user_id, shop, admins, kind, locked, title, body, data, message, at)
+),
+audience AS (
+    SELECT e.at, 0 AS source, e.user_id FROM entry e WHERE e.user_id IS NOT NULL
     UNION ALL
-    SELECT m.shop_id, m.user_id FROM shops_shopmember m
-    WHERE m.shop_id = ANY(%(shops)s::bigint[]) AND m.deleted_at IS NULL
+    SELECT e.at, 1, m.user_id
+    FROM entry e JOIN shops_shopmember m ON m.shop_id = e.shop AND m.deleted_at IS NULL
     UNION ALL
-    SELECT 0, id FROM accounts_user WHERE %(admins)s AND is_staff
-) s
-JOIN accounts_user u ON u.id = s.user_id AND u.is_active
-LEFT JOIN notifications_preference p ON p.user_id = u.id
-ORDER BY s.source, u.email
-"""
-
-# The notifications and outbox messages of one change, in one statement (a data-modifying
-# CTE runs whether or not the outer statement reads it).
-_WRITE_SQL = """
-WITH notified AS (
+    SELECT e.at, 2, a.id
+    FROM entry e JOIN accounts_user a ON e.admins AND a.is_staff
+    WHERE %(admins)s AND NOT EXISTS (
+        SELECT FROM shops_shopmember m
+        WHERE m.shop_id = e.shop AND m.user_id = a.id AND m.deleted_at IS NULL
+    )
+),
+wanted AS (
+    SELECT a.at, a.source, u.email, u.id AS user_id, c.channel, c.position
+    FROM audience a
+    JOIN entry e ON e.at = a.at
+    JOIN accounts_user u ON u.id = a.user_id AND u.is_active
+    LEFT JOIN notifications_preference p ON p.user_id = u.id
+    JOIN (VALUES ('in_app', 0), ('email', 1), ('sms', 2)) AS c(channel, position)
+      ON CASE
+             WHEN c.channel = 'in_app' AND e.locked THEN true
+             WHEN jsonb_typeof(p.choices -> e.kind -> c.channel) = 'boolean'
+                 THEN (p.choices -> e.kind -> c.channel)::boolean
+             ELSE (%(defaults)s::jsonb -> c.channel)::boolean
+         END
+     AND CASE c.channel
+             WHEN 'email' THEN coalesce(u.email, '') <> ''
+             WHEN 'sms' THEN coalesce(u.phone, '') <> ''
+             ELSE true
+         END
+),
+notified AS (
     INSERT INTO notifications_notification (recipient_id, kind, title, body, data, created_at)
-    SELECT n.recipient, n.kind, n.title, n.body, n.data, now()
-    FROM jsonb_to_recordset(%s::jsonb) AS n(recipient bigint, kind text, title text,
-                                            body text, data jsonb)
+    SELECT w.user_id, e.kind, e.title, e.body, e.data, now()
+    FROM wanted w JOIN entry e ON e.at = w.at
+    WHERE w.channel = 'in_app'
+    ORDER BY w.at, w.source, w.email, w.user_id
+    RETURNING recipient_id
+),
+messaged AS (
+    INSERT INTO notifications_outboxmessage
+        (key, channel, recipient_id, kind, data, status, attempts, available_at, created_at,
+         last_error)
+    SELECT gen_random_uuid(), w.channel, w.user_id, e.kind, e.message, 'pending', 0, now(),
+           now(), ''
+    FROM wanted w JOIN entry e ON e.at = w.at
+    WHERE w.channel <> 'in_app'
+    ORDER BY w.at, w.source, w.email, w.user_id, w.position
+    RETURNING 1
 )
-INSERT INTO notifications_outboxmessage
-    (key, channel, recipient_id, kind, data, status, attempts, available_at, created_at,
-     last_error)
-SELECT gen_random_uuid(), m.channel, m.recipient, m.kind, m.data, 'pending', 0, now(),
-       now(), ''
-FROM jsonb_to_recordset(%s::jsonb) AS m(channel text, recipient bigint, kind text, data jsonb)
+SELECT ARRAY(SELECT DISTINCT recipient_id FROM notified ORDER BY 1),
+       EXISTS (SELECT FROM messaged)
 """
 
-
-def _people(
-    *, users: Iterable[int] = (), shops: Iterable[int] = (), admins: bool = False
-) -> tuple[dict[int, Recipient], dict[int, list[Recipient]], list[Recipient]]:
-    """In one query: the active `users`, the active members of `shops` (per shop, each once),
-    and, with `admins`, the active platform admins; each with their preferences."""
-    by_user: dict[int, Recipient] = {}
-    by_shop: dict[int, list[Recipient]] = defaultdict(list)
-    staff: list[Recipient] = []
-    user_ids, shop_ids = sorted(set(users)), sorted(set(shops))
-    if not (user_ids or shop_ids or admins):
-        return by_user, by_shop, staff
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _PEOPLE_SQL,
-            {"users": id_array(user_ids), "shops": id_array(shop_ids), "admins": admins},
-        )
-        rows = cursor.fetchall()
-    for source, user_id, email, phone, choices in rows:
-        if isinstance(choices, str):
-            choices = json.loads(choices)
-        recipient = Recipient(
-            user_id=user_id, email=email or "", phone=phone or "", choices=choices or {}
-        )
-        if source == -1:
-            by_user[user_id] = recipient
-        elif source == 0:
-            staff.append(recipient)
-        elif all(r.user_id != user_id for r in by_shop[source]):
-            by_shop[source].append(recipient)
-    return by_user, by_shop, staff
+_DEFAULTS = dumps({str(channel): chosen for channel, chosen in DEFAULT_CHANNELS.items()}).decode()
 
 
 @dataclass
 class _Writes:
-    """The notifications and messages of one change, written together (each list sent as one
-    JSON parameter)."""
+    """The notifications and messages of one change, written in one statement that finds the
+    people to tell (the entries are sent as one JSON parameter)."""
 
-    notifications: list[dict[str, Any]] = field(default_factory=list)
-    messages: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
 
     def add(
         self,
-        recipient: Recipient,
         *,
+        user: int | None = None,
+        shop: int | None = None,
+        admins: bool = False,
         kind: str,
         title: str,
         body: str,
         data: dict[str, Any],
         message: dict[str, Any],
     ) -> None:
-        if recipient.wants(kind, Channel.IN_APP):
-            self.notifications.append(
-                {
-                    "recipient": recipient.user_id,
-                    "kind": str(kind),
-                    "title": str(title),
-                    "body": str(body),
-                    "data": data,
-                }
-            )
-        for channel in (Channel.EMAIL, Channel.SMS):
-            if recipient.wants(kind, channel):
-                self.messages.append(
-                    {
-                        "channel": str(channel),
-                        "recipient": recipient.user_id,
-                        "kind": str(kind),
-                        "data": message,
-                    }
-                )
+        """Tell `user`, the current members of `shop` and, with `admins`, the platform admins
+        who are not among those members."""
+        self.entries.append(
+            {
+                "user_id": user,
+                "shop": shop,
+                "admins": admins,
+                "kind": str(kind),
+                "locked": kind in ORDER_KINDS,
+                "title": str(title),
+                "body": str(body),
+                "data": data,
+                "message": message,
+            }
+        )
 
     def save(self) -> None:
-        if not (self.notifications or self.messages):
+        if not self.entries:
             return
         with connection.cursor() as cursor:
             cursor.execute(
-                _WRITE_SQL, [dumps(self.notifications).decode(), dumps(self.messages).decode()]
+                _RECORD_SQL,
+                {
+                    "entries": dumps(self.entries).decode(),
+                    "admins": any(entry["admins"] for entry in self.entries),
+                    "defaults": _DEFAULTS,
+                },
             )
-        if self.notifications:
-            unread_forget_on_commit({row["recipient"] for row in self.notifications})
-        if self.messages:
+            notified, messaged = cursor.fetchone()
+        if notified:
+            unread_forget_on_commit(notified)
+        if messaged:
             dispatch_on_commit()
 
 
@@ -200,22 +181,17 @@ def order_events_record(*, events: list[OrderEvent]) -> None:
     wanted = [(event, ORDER_EVENTS[event.event]) for event in events if event.event in ORDER_EVENTS]
     if not wanted:
         return
-    buyers = {event.order.customer_id for event, (_, to_buyer, _m) in wanted if to_buyer}
-    shops = {event.order.shop_id for event, (_, _b, to_members) in wanted if to_members}
-    by_user, by_shop, _staff = _people(users=buyers, shops=shops)
     writes = _Writes()
     for event, (kind, to_buyer, to_members) in wanted:
         order = event.order
-        audiences: list[tuple[str, Recipient]] = []
-        if to_buyer and order.customer_id in by_user:
-            audiences.append((BUYER, by_user[order.customer_id]))
-        if to_members:
-            audiences += [(MEMBER, member) for member in by_shop.get(order.shop_id, [])]
         data = {"order": order.pk, "shop": order.shop_id}
-        for audience, recipient in audiences:
+        for audience, told in ((BUYER, to_buyer), (MEMBER, to_members)):
+            if not told:
+                continue
             title, body = order_title(order=order, event=event.event, audience=audience)
             writes.add(
-                recipient,
+                user=order.customer_id if audience == BUYER else None,
+                shop=order.shop_id if audience == MEMBER else None,
                 kind=kind,
                 title=title,
                 body=body,
@@ -238,7 +214,6 @@ def low_stock_record(*, alert_ids: list[int]) -> None:
     by_shop_alerts: dict[int, list[InventoryAlert]] = defaultdict(list)
     for alert in alerts:
         by_shop_alerts[alert.shop_id].append(alert)
-    _users, by_shop, staff = _people(shops=by_shop_alerts, admins=True)
     writes = _Writes()
     for shop_id, shop_alerts in by_shop_alerts.items():
         shop = shop_alerts[0].shop
@@ -259,38 +234,33 @@ def low_stock_record(*, alert_ids: list[int]) -> None:
                 "product": shop_alerts[0].variant.product_id,
                 "variant": shop_alerts[0].variant_id,
             }
-        title = _("Low stock in %(shop)s") % {"shop": shop.name}
-        recipients = list(by_shop.get(shop_id, []))
-        recipients += [r for r in staff if all(r.user_id != m.user_id for m in recipients)]
-        for recipient in recipients:
-            writes.add(
-                recipient,
-                kind=Kind.LOW_STOCK,
-                title=title,
-                body="\n".join(lines),
-                data=data,
-                message={"shop": shop_id, "alerts": [alert.pk for alert in shop_alerts]},
-            )
+        writes.add(
+            shop=shop_id,
+            admins=True,
+            kind=Kind.LOW_STOCK,
+            title=_("Low stock in %(shop)s") % {"shop": shop.name},
+            body="\n".join(lines),
+            data=data,
+            message={"shop": shop_id, "alerts": [alert.pk for alert in shop_alerts]},
+        )
     writes.save()
 
 
 def review_record(*, review: Review) -> None:
     """Handler of souk.catalog.hooks.review_received: each member of the product's shop."""
     product = review.product
-    _users, by_shop, _staff = _people(shops=[product.shop_id])
     title = _("New %(rating)s-star review of %(product)s") % {
         "rating": review.rating,
         "product": product.name,
     }
     body = review.title or review.body[:200]
     writes = _Writes()
-    for member in by_shop.get(product.shop_id, []):
-        writes.add(
-            member,
-            kind=Kind.REVIEW_RECEIVED,
-            title=title,
-            body=body,
-            data={"shop": product.shop_id, "product": product.pk},
-            message={"review": review.pk},
-        )
+    writes.add(
+        shop=product.shop_id,
+        kind=Kind.REVIEW_RECEIVED,
+        title=title,
+        body=body,
+        data={"shop": product.shop_id, "product": product.pk},
+        message={"review": review.pk},
+    )
     writes.save()
