@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
 from redis.exceptions import RedisError
+
+from souk.core.cache import cache_write_on_commit
 
 logger = logging.getLogger(__name__)
 TIMEOUT = 300
@@ -39,26 +41,19 @@ def inventory_version(shop_id: int) -> int | None:
     return int(version) if version is not None else None
 
 
-def _bump(shop_ids: list[int]) -> None:
-    """Bump the shops' versions and drop their cached alert lists, in one round trip (a
-    pipeline: each version is created at 1 if missing, then incremented)."""
-    if not shop_ids:
-        return
-    try:
-        client = cache.client  # type: ignore[attr-defined]  # django-redis
-        pipe = client.get_client(write=True).pipeline(transaction=False)
-        for shop_id in shop_ids:
-            key = client.make_key(version_key(shop_id))
-            pipe.set(key, 1, nx=True)
-            pipe.incr(key)
-        pipe.delete(*(client.make_key(alerts_key(shop_id)) for shop_id in shop_ids))
-        pipe.execute()
-    except (RedisError, ValueError) as exc:
-        logger.warning("could not invalidate inventory cache of %s: %s", shop_ids, exc)
+def _bump(client: Any, pipeline: Any, shop_ids: list[int]) -> None:
+    """Add to the pipeline: bump the shops' versions (each created at 1 if missing, then
+    incremented) and drop their cached alert lists."""
+    for shop_id in shop_ids:
+        key = client.make_key(version_key(shop_id))
+        pipeline.set(key, 1, nx=True)
+        pipeline.incr(key)
+    pipeline.delete(*(client.make_key(alerts_key(shop_id)) for shop_id in shop_ids))
 
 
 def inventory_changed(*, shop_ids: Iterable[int]) -> None:
     """After the current transaction commits, cached inventory and alerts of these shops are
     stale."""
     ids = sorted(set(shop_ids))
-    transaction.on_commit(lambda: _bump(ids), robust=True)
+    if ids:
+        cache_write_on_commit(lambda client, pipeline: _bump(client, pipeline, ids))

@@ -13,12 +13,14 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from souk.accounts.models import User
+from souk.core.cache import cache_write_on_commit
 from souk.core.exceptions import NotFound
 from souk.notifications.models import Notification
 
@@ -63,9 +65,17 @@ def unread_forget(user_ids: Iterable[int]) -> None:
 
 
 def unread_forget_on_commit(user_ids: Iterable[int]) -> None:
-    """Forget these users' unread counts once the current transaction commits."""
+    """Forget these users' unread counts once the current transaction commits (in the one
+    pipeline of the transaction's cache writes, `souk.core.cache.cache_write_on_commit`)."""
     ids = sorted(set(user_ids))
-    transaction.on_commit(lambda: unread_forget(ids), robust=True)
+    if not ids:
+        return
+
+    def forget(client: Any, pipeline: Any) -> None:
+        for user_id in ids:
+            client.set(_generation_key(user_id), uuid.uuid4().hex, timeout=None, client=pipeline)
+
+    cache_write_on_commit(forget)
 
 
 def notification_read(*, user: User, notification_id: int) -> None:
