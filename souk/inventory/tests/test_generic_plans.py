@@ -1,6 +1,6 @@
-"""The variant lock and the stock update of every order are planned once per connection:
-PostgreSQL's `auto` keeps their generic plans after five executions, with no
-`plan_cache_mode` set per transaction (one parameter per variant, see
+"""The variant lock and the stock update, on its own or in an order's statement, are planned
+once per connection: PostgreSQL's `auto` keeps their generic plans after five executions,
+with no `plan_cache_mode` set per transaction (one parameter per variant, see
 `souk.inventory.locks._lock_sql`)."""
 
 from __future__ import annotations
@@ -56,6 +56,30 @@ def test_the_lock_and_the_stock_update_keep_their_generic_plans(settings, varian
     assert lock_generic >= 2, (lock_generic, lock_custom)
     assert stock_custom <= 5, (stock_generic, stock_custom)
     assert stock_generic >= 2, (stock_generic, stock_custom)
+
+
+def test_the_order_statement_that_takes_the_stock_keeps_its_generic_plan(
+    settings, variants, customer
+):
+    """The order's statement takes its stock (`StockWrite`): its text depends only on the
+    number of variants, so its plan is kept too."""
+    if settings.DB_TRANSACTION_POOLER:
+        pytest.skip("behind a transaction pooler nothing is prepared (test_pooler.py)")
+    from souk.orders.tests.factories import place_order
+
+    for _ in range(9):
+        order = place_order(user=customer, lines=[(variant, 1) for variant in variants])
+        assert order.items.count() == 2
+
+    generic, custom = _plans("UPDATE catalog_variant v SET quantity")
+    assert custom <= 5, (generic, custom)
+    assert generic >= 2, (generic, custom)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%INSERT INTO orders_order%stock_changed%"],
+        )
+        assert cursor.fetchone()[0] == 1  # one text for every order of two variants
 
 
 def test_an_array_parameter_would_be_planned_afresh_every_time(settings, variants):

@@ -31,7 +31,7 @@ from souk.inventory.models import StockMovement
 from souk.inventory.services.stock import (
     InsufficientStock,
     StockChange,
-    stock_apply,
+    StockWrite,
     stock_shortages,
 )
 from souk.orders.locks import cart_touch_lock, coupon_code_lock
@@ -171,9 +171,10 @@ def _lines(locked: dict[int, Variant], wanted: dict[int, int]) -> list[PricedLin
     return [PricedLine(variant=locked[vid], quantity=qty) for vid, qty in sorted(wanted.items())]
 
 
-# A new order, its lines, its delivery schedule and its "placed" event, in one statement. An
-# order number drawn at the same moment by another order inserts nothing (ON CONFLICT), and
-# neither does anything that hangs off the order: the caller draws another number. The first
+# A new order, its lines, its delivery schedule, its "placed" event and its sale (the stock
+# taken and its ledger rows, `StockWrite`), in one statement. An order number drawn at the
+# same moment by another order inserts nothing (ON CONFLICT), and neither does anything that
+# hangs off the order, the stock included: the caller draws another number. The first
 # order of a checkout writes the checkout too (`_CHECKOUT_CTE`, under the id drawn for it
 # beforehand, so that another try with another number writes it once).
 _WRITE_ORDER_SQL = """
@@ -212,10 +213,11 @@ event AS (
     INSERT INTO orders_orderevent (order_id, event, actor_id, created_at)
     SELECT o.id, 'placed', %(customer)s, %(now)s FROM o
     RETURNING id
-)
+),
+{stock}
 {named}
 SELECT o.id, (SELECT array_agg(id ORDER BY id) FROM items), (SELECT id FROM delivery),
-       (SELECT id FROM event), {named_count}
+       (SELECT id FROM event), {named_count}, {moved}
 FROM o
 """
 
@@ -254,10 +256,12 @@ def _write_order(
     checkout: Checkout | None,
     expires_at: datetime,
     now: datetime,
+    stock: StockWrite,
     recorder: Recorder | None = None,
     checkout_new: bool = False,
 ) -> Written:
-    """Write one order (and, with `checkout_new`, its `checkout`, not yet written). With
+    """Write one order (and, with `checkout_new`, its `checkout`, not yet written) and take
+    its `stock` (the lines' sale, of locked and checked variants) in the same statement. With
     `recorder`, the statement also names the order (the checkout, for a checkout's order) on
     the request's idempotency record (see `souk.core.idempotency.Recorder`)."""
     order_subtotal = subtotal(lines)
@@ -313,16 +317,22 @@ def _write_order(
             checkout_total=checkout.total,
         )
     named_id = "SELECT id FROM o" if checkout is None else "SELECT checkout_id FROM o"
-    sql = _WRITE_ORDER_SQL.format(checkout=checkout_cte, named="", named_count="0")
+    sql = _WRITE_ORDER_SQL.format(
+        checkout=checkout_cte, stock=stock.sql, named="", named_count="0", moved=stock.moved
+    )
     with connection.cursor() as cursor:
         for _ in range(5):
             params["number"] = _order_number()
+            # the ledger names this try's number
+            params.update(stock.params(f"order:{params['number']}"))
             if recorder is not None:
                 named, named_params = recorder.cte(named_id)
                 sql = _WRITE_ORDER_SQL.format(
                     checkout=checkout_cte,
+                    stock=stock.sql,
                     named=f", named AS ({named})",
                     named_count="(SELECT count(*) FROM named)",
+                    moved=stock.moved,
                 )
                 params.update(named_params)
             cursor.execute(sql, params)
@@ -331,9 +341,10 @@ def _write_order(
                 break
         else:
             raise RuntimeError("could not allocate an order number")
-    order_id, item_ids, schedule_id, event_id, named_count = row
+    order_id, item_ids, schedule_id, event_id, named_count, moved = row
     if recorder is not None:
         recorder.checked(named_count)
+    stock.finish(moved)
     order = Order(
         id=order_id,
         created_at=now,
@@ -489,6 +500,13 @@ def _place(
         placement.checkout._state.db = connection.alias
     events = []
     for shop_key in sorted(by_shop):
+        sale = StockWrite(
+            changes=[StockChange(line.variant.pk, -line.quantity) for line in by_shop[shop_key]],
+            reason=StockMovement.Reason.SALE,
+            actor=user,
+            locked=locked,
+            only_if="o",
+        )
         written = _write_order(
             user=user,
             shop=by_shop[shop_key][0].variant.shop,
@@ -500,15 +518,9 @@ def _place(
             checkout=placement.checkout,
             expires_at=expires_at,
             now=now,
+            stock=sale,
             recorder=recorder if not placement.orders else None,
             checkout_new=not placement.orders,
-        )
-        stock_apply(
-            changes=[StockChange(line.variant.pk, -line.quantity) for line in by_shop[shop_key]],
-            reason=StockMovement.Reason.SALE,
-            reference=f"order:{written.order.number}",
-            actor=user,
-            locked=locked,
         )
         placement.orders.append(written.order)
         events.append(written.event)
