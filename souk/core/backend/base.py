@@ -21,17 +21,21 @@ Behind a transaction pooler nothing is prepared, and psycopg's own rollback runs
 
 Django's health check (CONN_HEALTH_CHECKS) sends `SELECT 1` before the first statement of every
 request that reuses a connection: a round trip per request, uncounted by the statement tests,
-which the wall-clock profile of the orders benchmark put at 7.6% of the workers' time. Here the
-check reads the connection's state and whether the server sent anything while it was idle (a
-server that ends a session, by a restart, a terminated backend or an idle timeout, first sends
-a FATAL notice and then closes the socket; an idle session of ours is otherwise never sent
-anything, as nothing LISTENs): a readable socket is an unusable connection, closed and opened
-afresh, with no round trip for a healthy one.
+which the wall-clock profile of the orders benchmark put at 7.6% of the workers' time. Here a
+connection checked less than `HEALTH_CHECK_IDLE_SECONDS` ago (a busy one) is checked by its
+state and by whether the server sent anything since (a server that ends a session, by a
+restart, a terminated backend or an idle timeout, first sends a FATAL notice and then closes
+the socket; an idle session of ours is otherwise never sent anything, as nothing LISTENs): a
+readable socket is an unusable connection, closed and opened afresh, with no round trip for a
+healthy one. A connection idle for longer still gets Django's `SELECT 1`: a peer that vanished
+without closing (a host gone, a NAT or load balancer that dropped the idle flow) leaves nothing
+to read, and only a round trip finds out before the request's own statement would.
 """
 
 from __future__ import annotations
 
 import select
+import time
 from typing import Any
 
 from django.contrib.gis.db.backends.postgis.base import (
@@ -43,6 +47,9 @@ from psycopg import pq
 
 # PostgreSQL's wire protocol counts a statement's parameters in an unsigned 16-bit integer.
 MAX_PARAMETERS = 65_535
+
+# A connection not checked for this long is checked with a round trip (see the docstring).
+HEALTH_CHECK_IDLE_SECONDS = 5.0
 
 
 class DatabaseOperations(PostGISOperations):
@@ -70,6 +77,12 @@ class DatabaseWrapper(PostGISDatabaseWrapper):
             return
         super().close_if_unusable_or_obsolete()
 
+    _checked_at = 0.0  # when the connection was opened or last found usable (monotonic)
+
+    def connect(self) -> None:
+        super().connect()
+        self._checked_at = time.monotonic()
+
     def is_usable(self) -> bool:
         raw = self.connection
         if raw is None or raw.closed or raw.broken:
@@ -80,11 +93,19 @@ class DatabaseWrapper(PostGISDatabaseWrapper):
             pq.TransactionStatus.UNKNOWN,
         ):
             return False
-        try:
-            readable, _, _ = select.select([pgconn.socket], [], [], 0)
-        except (OSError, ValueError):  # the socket is gone
-            return False
-        return not readable
+        now = time.monotonic()
+        if now - self._checked_at > HEALTH_CHECK_IDLE_SECONDS:
+            usable = bool(super().is_usable())  # SELECT 1
+        else:
+            try:
+                poller = select.poll()  # select() refuses descriptors from 1024 on
+                poller.register(pgconn.socket, select.POLLIN | select.POLLPRI)
+                usable = not poller.poll(0)  # anything to read, a hang-up or an error
+            except (OSError, ValueError):  # the socket is gone
+                usable = False
+        if usable:
+            self._checked_at = now
+        return usable
 
     def _command(self, command: bytes) -> None:
         """Run a transaction command as psycopg's rollback() does, without its DEALLOCATE ALL

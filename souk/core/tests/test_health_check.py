@@ -4,6 +4,8 @@ replaced before the request's first statement."""
 
 from __future__ import annotations
 
+import os
+import resource
 import time
 from collections.abc import Iterator
 
@@ -39,6 +41,38 @@ def test_a_healthy_connection_is_checked_without_a_statement(other):
     assert other.is_usable()
 
     assert _backend(pid) == before  # nothing was sent: the same last query, at the same time
+
+
+def test_a_connection_idle_for_long_is_checked_with_a_round_trip(other):
+    """A peer that vanished without closing leaves nothing to read: after a while idle, the
+    check asks the server."""
+    pid = other.connection.info.backend_pid
+    other._checked_at = time.monotonic() - 60  # as if idle for a minute
+
+    assert other.is_usable()
+
+    assert _backend(pid)[0] == "SELECT 1"
+    before = _backend(pid)
+    assert other.is_usable()  # checked just now: no round trip again
+    assert _backend(pid) == before
+
+
+def test_a_connection_on_a_descriptor_beyond_1023_is_checked_like_any(other):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 2048 if hard == resource.RLIM_INFINITY else min(2048, hard)
+    assert wanted > 1100, "the test needs more than 1,100 open files"
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    wrapper = connections.create_connection("default")
+    try:
+        wrapper.ensure_connection()
+        assert wrapper.connection.pgconn.socket >= 1024
+        assert wrapper.is_usable()  # select() would have refused the descriptor
+    finally:
+        wrapper.close()
+        for descriptor in held:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def test_a_connection_the_server_ended_is_unusable_and_replaced(other):
