@@ -59,7 +59,24 @@ class VerifiedTokens:
 verified_tokens = VerifiedTokens()
 
 
+# The header's schemes, in lower case: a scheme is case-insensitive (RFC 9110, 11.1).
+_SCHEMES = {scheme.lower() for scheme in authentication.AUTH_HEADER_TYPE_BYTES}
+
+
 class JWTAuthentication(authentication.JWTAuthentication):
+    def get_raw_token(self, header: bytes) -> Any:
+        """As simplejwt's, with the scheme matched in any case: `bearer <token>` is a token
+        request (answered or refused by the token), never one the session authenticates."""
+        parts = header.split()
+        if not parts or parts[0].lower() not in _SCHEMES:
+            return None  # another scheme (or none): for the other authenticators
+        if len(parts) != 2:
+            raise AuthenticationFailed(
+                "Authorization header must contain two space-delimited values",
+                code="bad_authorization_header",
+            )
+        return parts[1]
+
     def get_validated_token(self, raw_token: bytes) -> Any:
         token = verified_tokens.get(raw_token)
         if token is None:

@@ -25,14 +25,15 @@ from django.http import HttpRequest
 from django_htmx.middleware import HtmxMiddleware as _Htmx
 
 API_PREFIX = "/api/"
-BEARER = "Bearer "
 
 
 def token_request(request: HttpRequest) -> bool:
-    """An API request authenticated by the access token it carries, not by a session."""
-    return request.path_info.startswith(API_PREFIX) and request.META.get(
-        "HTTP_AUTHORIZATION", ""
-    ).startswith(BEARER)
+    """An API request authenticated by the access token it carries, not by a session (its
+    Authorization header's scheme is Bearer, in any case, as the authentication reads it)."""
+    if not request.path_info.startswith(API_PREFIX):
+        return False
+    scheme = request.META.get("HTTP_AUTHORIZATION", "").split(None, 1)
+    return bool(scheme) and scheme[0].lower() == "bearer"
 
 
 class _BrowsersOnly:

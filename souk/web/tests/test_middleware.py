@@ -39,6 +39,18 @@ def test_the_api_with_a_session_still_goes_through_them(customer):
     assert refused.status_code == 403, refused.content
 
 
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_a_bearer_header_is_never_answered_by_the_session(customer, scheme):
+    """The scheme is case-insensitive: a session cookie does not authenticate a request that
+    names a Bearer token, whatever its case; a bad token is a 401."""
+    browser = Client()
+    browser.force_login(customer)
+
+    response = browser.get("/api/cart/", HTTP_AUTHORIZATION=f"{scheme} not-a-token")
+
+    assert response.status_code == 401, response.content
+
+
 def test_a_page_still_has_its_session_and_messages(customer):
     browser = Client()
     browser.force_login(customer)
@@ -55,12 +67,22 @@ def test_a_page_still_has_its_session_and_messages(customer):
     ("path", "authorization", "expected"),
     [
         ("/api/cart/", "Bearer abc", True),
+        ("/api/cart/", "bearer abc", True),
+        ("/api/cart/", "BEARER\tabc", True),
         ("/api/cart/", "Basic abc", False),
         ("/api/cart/", "", False),
         ("/cart/", "Bearer abc", False),
         ("/apiary/", "Bearer abc", False),
     ],
-    ids=["api-bearer", "api-basic", "api-none", "page-bearer", "lookalike-path"],
+    ids=[
+        "api-bearer",
+        "api-bearer-lower",
+        "api-bearer-tab",
+        "api-basic",
+        "api-none",
+        "page-bearer",
+        "lookalike-path",
+    ],
 )
 def test_which_requests_count_as_token_requests(rf, path, authorization, expected):
     headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
