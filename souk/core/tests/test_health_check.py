@@ -12,7 +12,14 @@ from collections.abc import Iterator
 import pytest
 from django.db import connection, connections
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("threads")]
+# These reach the PostgreSQL server's own session (its pid, pg_terminate_backend): behind a
+# transaction pooler the connection's far end is the pooler (scripts/pgbouncer-check.sh leaves
+# them out, as it leaves out the browser tests; `make test` runs them).
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("threads"),
+    pytest.mark.server_session,
+]
 
 
 @pytest.fixture

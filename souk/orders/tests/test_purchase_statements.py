@@ -70,18 +70,24 @@ def buyer(client_for, customer, shop, product_factory, category):
     return client, body
 
 
-def test_a_direct_order_is_at_most_six_round_trips(buyer):
+def lock_settings(settings: Any) -> int:
+    """The statement a locking transaction spends on its lock_timeout where connections do not
+    open with it (behind a transaction pooler, souk.core.locks): 1 there, else 0."""
+    return int(settings.DB_LOCK_TIMEOUT_MS != settings.DB_SESSION_LOCK_TIMEOUT_MS)
+
+
+def test_a_direct_order_is_at_most_six_round_trips(buyer, settings):
     client, body = buyer
 
     with round_trips() as counts:
         response = client.post(ORDERS, body, format="json")
 
     assert response.status_code == 201, response.content
-    assert total(counts) <= 6, counts["statements"]
+    assert total(counts) <= 6 + lock_settings(settings), counts["statements"]
     assert counts["transactions"] == 1, counts
 
 
-def test_a_coupon_adds_at_most_two_to_a_direct_order(buyer):
+def test_a_coupon_adds_at_most_two_to_a_direct_order(buyer, settings):
     """The coupon found and locked in one statement, and its use counted with its
     redemption in another."""
     client, body = buyer
@@ -92,7 +98,7 @@ def test_a_coupon_adds_at_most_two_to_a_direct_order(buyer):
 
     assert response.status_code == 201, response.content
     assert response.json()["discount"] != "0.00"
-    assert total(counts) <= 8, counts["statements"]
+    assert total(counts) <= 8 + lock_settings(settings), counts["statements"]
 
 
 def test_an_idempotency_key_adds_at_most_two(buyer):
