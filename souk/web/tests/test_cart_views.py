@@ -3,11 +3,9 @@ and that refused input changes nothing."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.test import Client
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from souk.accounts.models import Address
 from souk.catalog.models import Variant
@@ -16,22 +14,6 @@ from souk.orders.services.cart import cart_item_add
 from souk.orders.tests.factories import ensure_address, make_coupon
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _login_route(settings: Any) -> None:
-    """Login redirects need a login page; until the account pages exist, a plain path."""
-    try:
-        reverse(settings.LOGIN_URL)
-    except NoReverseMatch:
-        settings.LOGIN_URL = "/login/"
-
-
-@pytest.fixture
-def signed_in(customer) -> Client:
-    client = Client()
-    client.force_login(customer)
-    return client
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from souk.catalog.models import Variant
 from souk.orders.models import Order
@@ -19,22 +19,6 @@ from souk.orders.tests.factories import ensure_address, place_order
 from souk.payments.models import Payment
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _login_route(settings: Any) -> None:
-    """Login redirects need a login page; until the account pages exist, a plain path."""
-    try:
-        reverse(settings.LOGIN_URL)
-    except NoReverseMatch:
-        settings.LOGIN_URL = "/login/"
-
-
-@pytest.fixture
-def signed_in(customer) -> Client:
-    client = Client()
-    client.force_login(customer)
-    return client
 
 
 @pytest.fixture
