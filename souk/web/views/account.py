@@ -151,8 +151,10 @@ def _next_param(request: HttpRequest) -> str:
     return request.POST.get("next") or request.GET.get("next", "")
 
 
-def _otp_request(request: HttpRequest) -> tuple[str, Errors, int]:
-    data = {"target": request.POST.get("target", ""), "purpose": OtpCode.Purpose.LOGIN}
+def otp_send(request: HttpRequest, purpose: str, next_step: str) -> tuple[str, Errors, int]:
+    """Send a one-time code for `purpose` to the posted target: (step to show, errors, status);
+    `next_step` once a code is on its way (or was sent a moment ago)."""
+    data = {"target": request.POST.get("target", ""), "purpose": purpose}
     valid, errors = validate(OtpRequestSerializer, data)
     if errors:
         return "request", errors, 200
@@ -162,10 +164,14 @@ def _otp_request(request: HttpRequest) -> tuple[str, Errors, int]:
         return "request", service_errors(exc), 200
     except RateLimited as exc:
         text = _("A code was sent a moment ago. You can ask again in %(seconds)s seconds.")
-        return "verify", {NON_FIELD: [text % {"seconds": exc.retry_after}]}, 429
+        return next_step, {NON_FIELD: [text % {"seconds": exc.retry_after}]}, 429
     # The same answer whether or not an account exists.
     messages.info(request, _("If an account matches, a 6-digit code is on its way."))
-    return "verify", {}, 200
+    return next_step, {}, 200
+
+
+def _otp_request(request: HttpRequest) -> tuple[str, Errors, int]:
+    return otp_send(request, OtpCode.Purpose.LOGIN, "verify")
 
 
 def _otp_verify(request: HttpRequest) -> tuple[str, Errors, User | None]:

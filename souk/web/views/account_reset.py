@@ -11,31 +11,18 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from souk.accounts.api.serializers import OtpRequestSerializer, PasswordResetSerializer
+from souk.accounts.api.serializers import PasswordResetSerializer
 from souk.accounts.api.throttling import OtpThrottle
 from souk.accounts.models import OtpCode
 from souk.accounts.services import otp as otp_services
-from souk.core.exceptions import RateLimited
 from souk.web.forms import NON_FIELD, Errors, posted, service_errors, validate
-from souk.web.views.account import throttled
+from souk.web.views.account import otp_send, throttled
 
 TEMPLATE = "web/shop/account/password_reset.html"
 
 
 def _ask(request: HttpRequest) -> tuple[str, Errors, int]:
-    data = {"target": request.POST.get("target", ""), "purpose": OtpCode.Purpose.RESET_PASSWORD}
-    valid, errors = validate(OtpRequestSerializer, data)
-    if errors:
-        return "request", errors, 200
-    try:
-        otp_services.otp_request(**valid)
-    except ValidationError as exc:
-        return "request", service_errors(exc), 200
-    except RateLimited as exc:
-        text = _("A code was sent a moment ago. You can ask again in %(seconds)s seconds.")
-        return "reset", {NON_FIELD: [text % {"seconds": exc.retry_after}]}, 429
-    messages.info(request, _("If an account matches, a 6-digit code is on its way."))
-    return "reset", {}, 200
+    return otp_send(request, OtpCode.Purpose.RESET_PASSWORD, "reset")
 
 
 def _reset(request: HttpRequest) -> Errors | None:
